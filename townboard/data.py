@@ -152,18 +152,38 @@ def read_raw_table(path: Path, raw: bytes | None = None) -> tuple[pd.DataFrame |
     if raw.startswith(_XLSX_MAGIC):
         return _read_xlsx(name, raw)
     if path.suffix.lower() in (".xlsx", ".xls", ".xlsm"):
-        return None, "", [Issue(name, None, None, None, "不是有效的 .xlsx 工作簿，请在 Excel 中“另存为”Excel 工作簿或 CSV")]
+        return (
+            None,
+            "",
+            [Issue(name, None, None, None, "不是有效的 .xlsx 工作簿，请在 Excel 中“另存为”Excel 工作簿或 CSV")],
+        )
     if b"\x00" in raw[:4096]:
-        return None, "", [Issue(name, None, None, None, "不是文本格式的 CSV 文件（含有二进制内容），请另存为“CSV（逗号分隔）”")]
+        return (
+            None,
+            "",
+            [Issue(name, None, None, None, "不是文本格式的 CSV 文件（含有二进制内容），请另存为“CSV（逗号分隔）”")],
+        )
     try:
         text, encoding = decode_bytes(raw)
     except UnicodeDecodeError:
         return None, "", [Issue(name, None, None, None, "无法识别文件编码：请另存为 UTF-8 或 GBK 编码的 CSV")]
     if _looks_binary(text):
-        return None, "", [Issue(name, None, None, None, "不是文本格式的 CSV 文件（含有乱码或二进制内容），请另存为“CSV（逗号分隔）”")]
+        return (
+            None,
+            "",
+            [
+                Issue(
+                    name, None, None, None, "不是文本格式的 CSV 文件（含有乱码或二进制内容），请另存为“CSV（逗号分隔）”"
+                )
+            ],
+        )
     problem = _unterminated_quote(text)
     if problem:
-        return None, encoding, [Issue(name, problem, None, None, "引号没有成对：这一行开始的引号一直没有结束，请检查该行的英文双引号 \"")]
+        return (
+            None,
+            encoding,
+            [Issue(name, problem, None, None, '引号没有成对：这一行开始的引号一直没有结束，请检查该行的英文双引号 "')],
+        )
     try:
         df = pd.read_csv(
             io.StringIO(text),
@@ -176,7 +196,11 @@ def read_raw_table(path: Path, raw: bytes | None = None) -> tuple[pd.DataFrame |
         return None, encoding, [Issue(name, None, None, None, "文件是空的：至少需要一行表头和一行数据")]
     except (pd.errors.ParserError, ValueError, csv.Error) as exc:
         row = _row_from_parser_error(str(exc))
-        return None, encoding, [Issue(name, row, None, None, f"这一行的列数和表头不一致，请检查是否多了逗号或缺了引号（{_short(exc)}）")]
+        return (
+            None,
+            encoding,
+            [Issue(name, row, None, None, f"这一行的列数和表头不一致，请检查是否多了逗号或缺了引号（{_short(exc)}）")],
+        )
     return df, encoding, []
 
 
@@ -184,7 +208,11 @@ def _read_xlsx(name: str, raw: bytes) -> tuple[pd.DataFrame | None, str, list[Is
     try:
         df = pd.read_excel(io.BytesIO(raw), sheet_name=0, dtype=str, engine="openpyxl")
     except Exception as exc:  # openpyxl raises many kinds for damaged workbooks
-        return None, "xlsx", [Issue(name, None, None, None, f"无法读取 Excel 工作簿（{_short(exc)}），请在 Excel 中重新保存")]
+        return (
+            None,
+            "xlsx",
+            [Issue(name, None, None, None, f"无法读取 Excel 工作簿（{_short(exc)}），请在 Excel 中重新保存")],
+        )
     df = df.fillna("")
     # Excel hands back whole numbers typed as numbers as '2020' but may give '2020.0'; undo that.
     for col in df.columns:
@@ -210,7 +238,7 @@ def _unterminated_quote(text: str) -> int | None:
             in_quote = not in_quote
             if in_quote:
                 start_row = row
-        elif ch == "\n":
+        elif ch == "\n" and not in_quote:  # a line break inside a quoted cell stays in the same Excel row
             row += 1
         prev = ch
     del prev

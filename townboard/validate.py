@@ -100,8 +100,9 @@ def _check_file(df: pd.DataFrame | None, kind: str, info: FileInfo) -> tuple[pd.
     if df is None:
         return _empty(kind), []
     c = _Collector(info.name, kind, df)
+    missing = {col.name for col in cols if col.required and col.name not in df.columns}
     for col in cols:
-        if col.required and col.name not in df.columns:
+        if col.name in missing:
             c.issues.append(Issue(info.name, 1, col.label, None, f"缺少必填列（表头应有 {col.name} 或 {col.alias}）"))
     extra = [x for x in df.columns if x not in names]
     for x in extra:
@@ -120,7 +121,7 @@ def _check_file(df: pd.DataFrame | None, kind: str, info: FileInfo) -> tuple[pd.
         c.issues.append(Issue(info.name, None, None, None, "只有表头，没有数据行"))
     for col in cols:
         s = df[col.name]
-        if col.required and col.name not in extra:
+        if col.required and col.name not in missing:  # a missing column is reported once, on the header
             c.add_mask(df, s == "", col.name, "必填，不能为空")
         if col.kind == "id":
             dup = s.duplicated(keep="first") & (s != "")
@@ -162,9 +163,21 @@ def _indicator_rules(df: pd.DataFrame, c: _Collector) -> None:
     pct = df["unit"].isin(["%", "％"]) & df["value"].notna() & ((df["value"] < 0) | (df["value"] > 100))
     c.add_mask(df, pct, "value", "百分比通常在 0 到 100 之间，请确认", "warning")
     q = df["qualifier"]
-    c.add_mask(df, (q != "") & ~q.isin(schema.QUALIFIERS), "qualifier", f"限定词通常为 {'、'.join(schema.QUALIFIERS)} 之一，请确认", "warning")
+    c.add_mask(
+        df,
+        (q != "") & ~q.isin(schema.QUALIFIERS),
+        "qualifier",
+        f"限定词通常为 {'、'.join(schema.QUALIFIERS)} 之一，请确认",
+        "warning",
+    )
     hl = df["highlight"]
-    c.add_mask(df, hl.notna() & ((hl < 1) | (hl > 6)), "highlight", "重点排序应为 1 到 6 的整数（1–3 显示在总览，1–6 显示在演示）", "warning")
+    c.add_mask(
+        df,
+        hl.notna() & ((hl < 1) | (hl > 6)),
+        "highlight",
+        "重点排序应为 1 到 6 的整数（1–3 显示在总览，1–6 显示在演示）",
+        "warning",
+    )
     df["unit"] = df["unit"].replace("％", "%")
 
 
@@ -172,7 +185,9 @@ def _goal_rules(df: pd.DataFrame, c: _Collector) -> None:
     g = df["group"]
     c.add_mask(df, (g != "") & ~g.isin(schema.GOAL_GROUPS), "group", f"应为 {' / '.join(schema.GOAL_GROUPS)} 之一")
     st = df["status"]
-    c.add_mask(df, (st != "") & ~st.isin(schema.GOAL_STATUSES), "status", f"应为 {' / '.join(schema.GOAL_STATUSES)} 之一")
+    c.add_mask(
+        df, (st != "") & ~st.isin(schema.GOAL_STATUSES), "status", f"应为 {' / '.join(schema.GOAL_STATUSES)} 之一"
+    )
     p = df["progress"]
     c.add_mask(df, p.notna() & ((p < 0) | (p > 100)), "progress", "进度应在 0 到 100 之间")
     done = (st == "已完成") & p.notna() & (p != 100) & (p >= 0) & (p <= 100)
@@ -204,7 +219,9 @@ def _cross_rules(t: dict[str, pd.DataFrame], files: dict[str, FileInfo], loaded:
             for idx, cell in nonempty.items():
                 missing = [x for x in split_ids(cell) if x not in known]
                 if missing:
-                    out.append(Issue(files[kind].name, int(idx) + 2, label, cell, f"{what}中找不到：{'、'.join(missing)}"))
+                    out.append(
+                        Issue(files[kind].name, int(idx) + 2, label, cell, f"{what}中找不到：{'、'.join(missing)}")
+                    )
         else:
             bad = nonempty[~nonempty.isin(known)]
             for idx, cell in bad.items():
@@ -263,7 +280,19 @@ def validate_file(path, data_dir=None) -> tuple[str | None, list[Issue], int]:
     path = Path(path)
     kind = kind_of_file(path)
     if kind is None:
-        return None, [Issue(path.name, None, None, None, "无法从文件名判断是哪一种数据文件（应为 sections / indicators / goals_2021 / problems）")], 0
+        return (
+            None,
+            [
+                Issue(
+                    path.name,
+                    None,
+                    None,
+                    None,
+                    "无法从文件名判断是哪一种数据文件（应为 sections / indicators / goals_2021 / problems）",
+                )
+            ],
+            0,
+        )
     data_dir = Path(data_dir) if data_dir else path.parent
     frames: dict[str, pd.DataFrame | None] = {}
     files: dict[str, FileInfo] = {}

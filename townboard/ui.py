@@ -1,0 +1,328 @@
+"""Small shared Streamlit pieces: the cached loader with last-good fallback, sidebar, banners, cards.
+
+The only module of townboard/ that imports streamlit besides the page files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from townboard import charts, fmt, schema
+from townboard.data import DEFAULT_DATA_DIR, Bundle, data_dir_from_env, data_version, load
+from townboard.search import build_index, load_report
+
+PAGE_OVERVIEW = "overview"
+PAGE_SEARCH = "search"
+PAGE_GOALS = "goals"
+PAGE_COMPARE = "compare"
+PAGE_DATA = "data"
+PAGE_PRESENT = "present"
+PAGE_PRINT = "print"
+
+
+# ---------------------------------------------------------------- data with last-good fallback
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _load(data_dir: str, version: str) -> Bundle:
+    # cache_resource, not cache_data: a Bundle is shared read-only, never copied per rerun
+    del version  # part of the cache key only: any file's mtime or size change gives a new key
+    return load(Path(data_dir))
+
+
+@st.cache_resource(show_spinner=False)
+def _last_good() -> dict[str, Bundle]:
+    """data folder -> the last bundle that passed validation (shared by all sessions)."""
+    return {}
+
+
+@dataclass
+class DataState:
+    bundle: Bundle | None  # what pages show: the newest valid data, or the last good one
+    failed: Bundle | None  # the newest data when it did not validate
+    data_dir: Path
+
+
+def data_state() -> DataState:
+    data_dir = data_dir_from_env()
+    bundle = _load(str(data_dir), data_version(data_dir))
+    good = _last_good()
+    key = str(data_dir)
+    if bundle.ok:
+        previous = good.get(key)
+        if previous is not bundle:
+            good[key] = bundle
+            _note_new_data(previous, bundle)
+        return DataState(bundle, None, data_dir)
+    return DataState(good.get(key), bundle, data_dir)
+
+
+def _note_new_data(previous: Bundle | None, bundle: Bundle) -> None:
+    """Toast once per session when data newer than what this session saw was picked up."""
+    seen = st.session_state.get("_seen_version")
+    st.session_state["_seen_version"] = bundle.version
+    if seen is None or seen == bundle.version or previous is None:
+        return
+    from townboard.diff import changed_rows
+
+    n = sum(changed_rows(previous.table(k), bundle.table(k)) for k in schema.FILE_KINDS)
+    st.toast(f"已载入新数据：{n} 行有变化", icon="🔄")
+
+
+def reload_data() -> None:
+    _load.clear()
+    st.toast("已重新读取数据文件", icon="🔄")
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _search_index(version: str, data_dir: str, _bundle: Bundle) -> pd.DataFrame:
+    report = load_report(Path(data_dir)) or load_report(DEFAULT_DATA_DIR)
+    return build_index(_bundle, report)
+
+
+def search_index(state: DataState) -> pd.DataFrame:
+    return _search_index(state.bundle.version, str(state.data_dir), state.bundle)
+
+
+# ---------------------------------------------------------------- banners and status
+
+
+def issues_table(issues) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "文件": [i.file for i in issues],
+            "行": [i.row if i.row is not None else "" for i in issues],
+            "列": [i.column or "" for i in issues],
+            "当前值": [i.value if i.value is not None else "" for i in issues],
+            "问题与要求": [i.message for i in issues],
+        }
+    ).astype(str)
+
+
+def error_banner(state: DataState) -> None:
+    """On every page when the newest data did not validate."""
+    failed = state.failed
+    if failed is None:
+        return
+    errors = failed.errors
+    files = "、".join(dict.fromkeys(i.file for i in errors))
+    if state.bundle is not None:
+        st.error(
+            f"数据文件有 {len(errors)} 处错误（{files}），新数据未载入。"
+            f"页面仍显示 {state.bundle.loaded_at} 载入的上一版有效数据。改正文件并保存后，点“重新加载数据”即可。",
+            icon="⚠️",
+        )
+    else:
+        st.error(
+            f"数据文件有 {len(errors)} 处错误（{files}），看板无法显示数据。请按下表改正后点“重新加载数据”。", icon="⚠️"
+        )
+    with st.expander(f"查看全部 {len(errors)} 处错误", expanded=state.bundle is None):
+        st.dataframe(issues_table(errors), hide_index=True, width="stretch")
+
+
+def sidebar(state: DataState) -> None:
+    with st.sidebar:
+        st.text_input(
+            "搜索指标、目标、原文",
+            key="sidebar_q",
+            placeholder="如：低保、光伏、537",
+            on_change=_go_search,
+            icon=":material/search:",
+        )
+        if st.button("重新加载数据", icon=":material/refresh:", width="stretch", key="reload"):
+            reload_data()
+            st.rerun()
+        bundle = state.bundle or state.failed
+        with st.expander("数据状态", expanded=False):
+            if state.failed is not None:
+                st.error("最新数据未通过校验", icon="⚠️")
+            for kind in schema.FILE_KINDS:
+                info = bundle.files.get(kind) if bundle else None
+                if info is None or info.path is None:
+                    st.caption(f"{schema.FILE_LABELS[kind]}：缺少文件")
+                    continue
+                st.caption(f"**{info.name}** · {info.rows} 行 · 修改于 {info.modified}")
+            if state.bundle is not None:
+                st.caption(f"显示的数据载入于 {state.bundle.loaded_at}")
+
+
+def _go_search() -> None:
+    st.session_state["q"] = st.session_state.get("sidebar_q", "")
+    st.session_state["_goto_search"] = True
+
+
+def follow_sidebar_search(search_page) -> None:
+    if st.session_state.pop("_goto_search", False):
+        st.switch_page(search_page)
+
+
+# ---------------------------------------------------------------- figures
+
+
+def metric_card(row: dict, link_page=None, help_text: str | None = None) -> None:
+    """A figure as a metric card: value with unit and qualifier; source clause in the help tip."""
+    label = fmt.label(row["indicator"], row.get("scope", ""))
+    extra = " · ".join(x for x in (row.get("period"), row.get("scope")) if x)
+    st.metric(
+        label,
+        fmt.row_figure(row),
+        help=help_text or f"原文：{row['source']}" + (f"\n\n{extra}" if extra else ""),
+        border=True,
+    )
+    if link_page is not None:
+        st.page_link(link_page, label=f"查看“{row['section']}”板块", icon=":material/arrow_forward:")
+
+
+def render_blocks(blocks: list[charts.Block], key_prefix: str) -> None:
+    for n, block in enumerate(blocks):
+        if block.kind == "metrics":
+            rows = block.rows.to_dict("records")
+            for start in range(0, len(rows), 4):
+                cols = st.columns(4)
+                for col, row in zip(cols, rows[start : start + 4]):
+                    with col:
+                        metric_card(row)
+        else:
+            if block.title:
+                st.caption(block.title)
+            st.vega_lite_chart(spec=block.spec, width="stretch", key=f"{key_prefix}-{n}")
+
+
+def figures_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """The table under a section's charts: every figure with its source (Chinese headings)."""
+    return pd.DataFrame(
+        {
+            "编号": rows["id"],
+            "年份": rows["year"].astype("Int64"),
+            "专题": rows["topic"],
+            "指标": rows["indicator"],
+            "数值": [fmt.row_figure(r) for r in rows.to_dict("records")],
+            "时段": rows["period"].where(rows["period"] != "", "全年"),
+            "范围": rows["scope"].where(rows["scope"] != "", "全镇"),
+            "原文": rows["source"],
+            "备注": rows["note"],
+        }
+    )
+
+
+def chart(spec: dict, key: str) -> None:
+    st.vega_lite_chart(spec=spec, width="stretch", key=key)
+
+
+# ---------------------------------------------------------------- per-version caches of chart specs
+
+
+def headline_rows(rows: pd.DataFrame, limit: int = 3) -> pd.DataFrame:
+    """The most telling figures of a section: by the `highlight` column, else the first rows."""
+    ranked = rows.loc[rows["highlight"].notna()].sort_values("highlight", kind="stable")
+    if ranked.empty:
+        ranked = rows
+    return ranked.head(limit)
+
+
+def latest_year(rows: pd.DataFrame) -> int | None:
+    years = rows["year"].dropna()
+    return int(years.max()) if len(years) else None
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _section_view(
+    version: str, section: str, year: int | None, _bundle: Bundle
+) -> list[tuple[str, list[charts.Block]]]:
+    ind = _bundle.indicators
+    rows = ind.loc[(ind["section"] == section) & ((ind["year"] == year) if year is not None else True)]
+    out = []
+    for topic, group in rows.groupby("topic", sort=False):
+        blocks = charts.topic_blocks(group)
+        for b in blocks:
+            c = charts.block_chart(b)
+            if c is not None:
+                b.spec = charts.to_spec(c)
+        out.append((str(topic), blocks))
+    return out
+
+
+def section_view(bundle: Bundle, section: str, year: int | None) -> list[tuple[str, list[charts.Block]]]:
+    """[(topic, blocks with chart specs)] for a section page; built once per data version."""
+    return _section_view(bundle.version, section, year, bundle)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _mini_specs(version: str, _bundle: Bundle) -> dict[str, dict]:
+    out = {}
+    ind = _bundle.indicators
+    for section in _bundle.sections["section"]:
+        rows = ind.loc[ind["section"] == section]
+        year = latest_year(rows)
+        c = charts.mini_chart(rows.loc[rows["year"] == year]) if year is not None else None
+        if c is not None:
+            out[section] = charts.to_spec(c.properties(height=150))
+    return out
+
+
+def mini_specs(bundle: Bundle) -> dict[str, dict]:
+    return _mini_specs(bundle.version, bundle)
+
+
+def current() -> DataState:
+    """The data state dashboard.py computed for this run (computed here when a page runs alone)."""
+    state = st.session_state.get("_data_state")
+    return state if state is not None else data_state()
+
+
+def section_pages() -> dict:
+    """section name -> its st.Page, registered by dashboard.py for links between pages."""
+    return st.session_state.get("_section_pages", {})
+
+
+def page(url_path: str):
+    return st.session_state.get("_pages", {}).get(url_path)
+
+
+def text(value) -> str:
+    """Data text made safe for st.markdown (every Markdown/HTML character escaped)."""
+    from townboard.search import escape_markdown
+
+    return escape_markdown(str(value))
+
+
+def deck_button(state: DataState, key: str) -> None:
+    """Build the PPT deck from the current data, with progress, then offer the download."""
+    from townboard import deck
+
+    if st.button("生成汇报PPT", icon=":material/slideshow:", key=f"{key}-build"):
+        bar = st.progress(0, text="正在生成汇报PPT…")
+        data = deck.build_deck(state.bundle, progress=lambda f, msg: bar.progress(f, text=msg))
+        bar.empty()
+        st.session_state[f"{key}-bytes"] = data
+    data = st.session_state.get(f"{key}-bytes")
+    if data:
+        st.download_button(
+            "下载汇报PPT（.pptx）",
+            data,
+            file_name="铁石口镇2020年工作成效汇报.pptx",
+            mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
+            icon=":material/download:",
+            key=f"{key}-download",
+        )
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _bar_spec(version: str, ids: tuple[str, ...], kind: str, _bundle: Bundle) -> dict:
+    ind = _bundle.indicators
+    rows = ind.set_index("id", drop=False).loc[list(ids)]
+    chart_ = charts.bar_chart(rows) if kind == "bar" else charts.trend_chart(rows)
+    return charts.to_spec(chart_)
+
+
+def bar_spec(bundle: Bundle, ids: tuple[str, ...]) -> dict:
+    """Cached spec of a same-unit bar chart of the given indicator ids."""
+    return _bar_spec(bundle.version, ids, "bar", bundle)
+
+
+def trend_spec(bundle: Bundle, ids: tuple[str, ...]) -> dict:
+    return _bar_spec(bundle.version, ids, "trend", bundle)
