@@ -48,7 +48,7 @@ for kind in search.KINDS:
     if hits.empty:
         continue
     st.subheader(f"{kind}（{len(hits)}）")
-    for n, hit in enumerate(hits.head(200).to_dict("records")):
+    for hit in hits.head(200).to_dict("records"):
         with st.container(border=True):
             st.markdown(search.highlighted_markdown(hit["title"], result.terms) if hit["title"] else "")
             st.markdown("原文：" + search.highlighted_markdown(hit["text"], result.terms))

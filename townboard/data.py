@@ -6,6 +6,7 @@ raises for bad input; a bundle with errors must not be shown (callers keep their
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -290,10 +291,8 @@ def normalise_number_text(s: pd.Series) -> pd.Series:
 def read_table(path: Path, kind: str, raw: bytes | None = None) -> tuple[pd.DataFrame | None, FileInfo, list[Issue]]:
     """Read and normalise one data file; type conversion happens in validate."""
     info = FileInfo(kind, path)
-    try:
+    with contextlib.suppress(OSError):
         info.mtime = path.stat().st_mtime
-    except OSError:
-        pass
     df, info.encoding, issues = read_raw_table(path, raw)
     if df is None:
         return None, info, issues

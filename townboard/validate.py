@@ -126,7 +126,12 @@ def _check_file(df: pd.DataFrame | None, kind: str, info: FileInfo) -> tuple[pd.
         if col.kind == "id":
             dup = s.duplicated(keep="first") & (s != "")
             first_row = dict(zip(s[~s.duplicated()], excel_rows(s[~s.duplicated()].index)))
-            c.add_mask(df, dup, col.name, lambda v: f"编号重复（第 {first_row.get(v)} 行已使用），编号必须唯一")
+            c.add_mask(
+                df,
+                dup,
+                col.name,
+                lambda v, first_row=first_row: f"编号重复（第 {first_row.get(v)} 行已使用），编号必须唯一",
+            )
         elif col.kind in ("number", "int"):
             num, text, bad = parse_numbers(s)
             c.add_mask(df, bad, col.name, number_hint)
