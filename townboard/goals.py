@@ -42,25 +42,25 @@ def rollup(goals: pd.DataFrame, by: str) -> pd.DataFrame:
 
 
 def _due(goals: pd.DataFrame) -> pd.Series:
-    return pd.to_datetime(goals["due"].where(goals["due"] != ""), format="%Y-%m-%d", errors="coerce").dt.date
+    return pd.to_datetime(goals["due"].where(goals["due"] != ""), format="%Y-%m-%d", errors="coerce")
 
 
 def overdue(goals: pd.DataFrame, today: date | None = None) -> pd.DataFrame:
     """Tasks whose due date has passed and that are not 已完成, most overdue first."""
-    today = today or date.today()
+    today = pd.Timestamp(today or date.today())
     due = _due(goals)
     mask = due.notna() & (due < today) & (goals["status"] != "已完成")
     out = goals.loc[mask].copy()
-    out["逾期天数"] = [(today - d).days for d in due[mask]]
+    out["逾期天数"] = (today - due[mask]).dt.days.astype(int)
     return out.sort_values("逾期天数", ascending=False)
 
 
 def due_soon(goals: pd.DataFrame, today: date | None = None, days: int = 30) -> pd.DataFrame:
-    today = today or date.today()
+    today = pd.Timestamp(today or date.today())
     due = _due(goals)
     mask = due.notna() & (due >= today) & (due <= today + timedelta(days=days)) & (goals["status"] != "已完成")
     out = goals.loc[mask].copy()
-    out["剩余天数"] = [(d - today).days for d in due[mask]]
+    out["剩余天数"] = (due[mask] - today).dt.days.astype(int)
     return out.sort_values("剩余天数")
 
 

@@ -326,3 +326,200 @@ def bar_spec(bundle: Bundle, ids: tuple[str, ...]) -> dict:
 
 def trend_spec(bundle: Bundle, ids: tuple[str, ...]) -> dict:
     return _bar_spec(bundle.version, ids, "trend", bundle)
+
+
+# ---------------------------------------------------------------- admin password (per browser session)
+
+
+def admin_password() -> str | None:
+    from townboard import auth
+
+    return auth.configured_password(st.secrets)
+
+
+def is_admin() -> bool:
+    return bool(st.session_state.get("_admin")) and admin_password() is not None
+
+
+def admin_panel(key: str) -> bool:
+    """Unlock form, or the 退出编辑 button when unlocked. Returns whether editing is allowed."""
+    from townboard import auth
+
+    expected = admin_password()
+    if expected is None:
+        st.info(auth.HOW_TO_SET, icon=":material/lock:")
+        return False
+    if is_admin():
+        c1, c2 = st.columns([4, 1])
+        c1.success("已进入编辑模式（仅对本浏览器有效）", icon=":material/lock_open:")
+        if c2.button("退出编辑", key=f"{key}-logout", icon=":material/logout:"):
+            st.session_state["_admin"] = False
+            st.rerun()
+        return True
+    with st.form(f"{key}-login", border=True):
+        st.caption("修改数据需要管理员密码")
+        given = st.text_input("管理员密码", type="password", key=f"{key}-password")
+        if st.form_submit_button("进入编辑", icon=":material/lock_open:"):
+            if auth.check_password(given, expected):
+                st.session_state["_admin"] = True
+                st.rerun()
+            else:
+                st.error("密码不正确", icon=":material/error:")
+    return False
+
+
+# ---------------------------------------------------------------- 2021 goals
+
+
+STATUS_COLOURS = {"已完成": "green", "进行中": "blue", "未开始": "gray", "滞后": "red"}
+
+
+def progress_spec(bundle: Bundle, goals_df: pd.DataFrame, by: str) -> dict:
+    from townboard import goals
+
+    data = goals.rollup(goals_df, by)
+    title = "各类别平均进度" if by == "group" else "各方向平均进度"
+    return _cached_goal_spec(bundle.version, tuple(goals_df["id"]), by, title, data)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _cached_goal_spec(version: str, ids: tuple, by: str, title: str, _data: pd.DataFrame) -> dict:
+    label = schema.column(schema.GOALS, by).alias
+    return charts.to_spec(charts.progress_chart(_data, label, title))
+
+
+def history_spec(curve: pd.DataFrame) -> dict:
+    return charts.to_spec(charts.history_chart(curve, "全部任务平均进度变化"))
+
+
+def goal_card(goal: dict, bundle: Bundle) -> None:
+    from townboard import goals
+
+    with st.container(border=True):
+        top = st.columns([6, 1])
+        top[0].markdown(f"**{text(goal['id'])}　{text(goal['task'])}**")
+        with top[1]:
+            st.badge(goal["status"], color=STATUS_COLOURS.get(goal["status"], "gray"))
+        progress = float(goal["progress"]) if pd.notna(goal["progress"]) else 0.0
+        st.progress(min(100, max(0, int(round(progress)))) / 100, text=f"进度 {fmt.percent(progress)}")
+        facts = [
+            f"责任人：{goal['owner'] or '未指定'}",
+            f"完成时限：{goal['due'] or '未定'}",
+        ]
+        if pd.notna(goal.get("target")):
+            facts.append(f"目标值：{fmt.figure(goal['target'], goal['unit'])}")
+        if pd.notna(goal.get("actual")):
+            facts.append(f"完成值：{fmt.figure(goal['actual'], goal['unit'])}")
+        if goal.get("updated"):
+            facts.append(f"更新于 {goal['updated']}")
+        st.caption(" · ".join(facts))
+        if goal.get("note"):
+            st.text(f"最新进展：{goal['note']}")
+        base = goals.baseline_rows(goal, bundle.indicators)
+        probs = goals.problems_for_goal(goal["id"], bundle.problems)
+        if len(base) or len(probs):
+            with st.expander(f"2020年基线 {len(base)} 项" + (f" · 回应问题 {len(probs)} 个" if len(probs) else "")):
+                for r in base.to_dict("records"):
+                    st.markdown(
+                        f"- **{text(fmt.row_figure(r))}**　{text(r['indicator'])}（{text(r['id'])}）  \n  原文：{text(r['source'])}"
+                    )
+                for p in probs.to_dict("records"):
+                    st.markdown(f"- 回应问题 **{text(p['problem'])}**")
+        st.caption(f"原文：{goal['source']}")
+
+
+def goal_edit_form(state: DataState) -> None:
+    """One form for the chosen goal. The signature of the file as first shown is kept until a
+    successful save, so a save over someone else's newer file is refused and the typed values stay."""
+    from datetime import date
+
+    from townboard import goals, store
+
+    g = state.bundle.goals
+    labels = dict(zip(g["id"], g["id"] + "　" + g["task"]))
+    gid = st.selectbox("选择要更新的任务", list(labels), format_func=labels.get, key="edit_goal")
+    if gid is None:
+        return
+    sig_key = f"_edit_sig_{gid}"
+    if sig_key not in st.session_state:
+        st.session_state[sig_key] = store.signature(state.bundle.files[schema.GOALS].path)
+    goal = g.loc[g["id"] == gid].iloc[0]
+    k = f"ge_{gid}_"
+    defaults = {
+        "status": goal["status"],
+        "progress": float(goal["progress"]) if pd.notna(goal["progress"]) else 0.0,
+        "actual": goal.get("actual_text", "") or "",
+        "owner": goal["owner"],
+        "due": date.fromisoformat(goal["due"]) if goal["due"] else None,
+        "note": goal["note"],
+        "who": "",
+    }
+    for field, value in defaults.items():
+        st.session_state.setdefault(k + field, value)
+    with st.form(f"goal-form-{gid}"):
+        c1, c2 = st.columns(2)
+        c1.selectbox("状态", list(schema.GOAL_STATUSES), key=k + "status")
+        c2.number_input("进度（0–100）", min_value=0.0, max_value=100.0, step=5.0, key=k + "progress")
+        c3, c4 = st.columns(2)
+        c3.text_input(f"完成值（{goal['unit'] or '无单位'}）", key=k + "actual")
+        c4.text_input("责任人", key=k + "owner")
+        c5, c6 = st.columns(2)
+        c5.date_input("完成时限", key=k + "due", format="YYYY-MM-DD")
+        c6.text_input("更新人（不填则记为“管理员”）", key=k + "who")
+        st.text_area("最新进展", key=k + "note")
+        submitted = st.form_submit_button("保存", type="primary", icon=":material/save:")
+    if not submitted:
+        return
+    ss = st.session_state
+    progress = ss[k + "progress"]
+    fields = {
+        "status": ss[k + "status"],
+        "progress": f"{progress:g}",
+        "actual": ss[k + "actual"],
+        "owner": ss[k + "owner"],
+        "due": ss[k + "due"].isoformat() if ss[k + "due"] else "",
+        "note": ss[k + "note"],
+    }
+    if not is_admin():
+        st.error("未登录管理员，不能保存。", icon=":material/lock:")
+        return
+    try:
+        written = store.save_goal_changes(state.data_dir, {gid: fields}, expected=ss[sig_key], who=ss[k + "who"])
+    except store.StaleWriteError:
+        st.error(
+            "保存被拒绝：在您打开此任务之后，别人已经保存过目标文件。您填写的内容仍保留在表单中；"
+            "请点“载入最新数据”查看对方的修改，再决定是否保存。",
+            icon=":material/sync_problem:",
+        )
+        if st.button("载入最新数据", key=f"refresh-{gid}"):
+            del ss[sig_key]
+            st.rerun()
+        return
+    except store.InvalidDataError as exc:
+        st.error("未保存，以下内容不符合要求：", icon=":material/error:")
+        for issue in exc.issues:
+            st.markdown(
+                f"- {text(goals.EDITABLE_LABELS.get(_field_of(issue), issue.column or ''))}：{text(issue.message)}（填写的值：{text(issue.value or '')}）"
+            )
+        return
+    except OSError as exc:
+        st.error(f"写入文件失败，原文件未改动：{exc.strerror or exc}", icon=":material/error:")
+        return
+    del ss[sig_key]
+    if written:
+        st.session_state["_saved_msg"] = (
+            f"已保存 {gid}：修改了 {len(written)} 项（{'、'.join(goals.EDITABLE_LABELS[w['field']] for w in written)}）"
+        )
+    else:
+        st.session_state["_saved_msg"] = "内容没有变化，未写入文件。"
+    st.rerun()
+
+
+def _field_of(issue) -> str:
+    return (issue.column or "").split("（")[0]
+
+
+def saved_message() -> None:
+    msg = st.session_state.pop("_saved_msg", None)
+    if msg:
+        st.success(msg, icon=":material/check_circle:")
