@@ -30,6 +30,7 @@ st.session_state["_pages"] = {
 }
 
 presenting = st.query_params.get("present") == "1"
+ui.static_css(ui.PRINT_CSS)
 pg = st.navigation(
     {
         "总览": [overview],

@@ -175,3 +175,44 @@ def run_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
         encoding="utf-8",
         timeout=timeout,
     )
+
+
+_MANY_DRIVER = r"""
+import contextlib, io, json, runpy, sys, traceback
+results = []
+for args in json.loads(sys.stdin.read()):
+    out, err, code = io.StringIO(), io.StringIO(), None
+    sys.argv = ["townboard", *args]
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            runpy.run_module("townboard", run_name="__main__", alter_sys=True)
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        except BaseException:
+            traceback.print_exc()  # what `python -m townboard` would print
+            code = 1
+    results.append([code, out.getvalue(), err.getvalue()])
+sys.__stdout__.write(json.dumps(results))
+"""
+
+
+def run_cli_many(arg_lists: list[list[str]], timeout: float = 120) -> list[tuple[int | None, str, str]]:
+    """Run `python -m townboard ARGS` for each ARGS in one fresh interpreter (pandas is imported
+    once instead of once per call). Same entry point, cwd and environment as run_cli.
+    Returns (exit code, stdout, stderr) per call."""
+    import json
+
+    env = {k: v for k, v in os.environ.items() if k != "TOWNBOARD_DATA_DIR"}
+    env["PYTHONIOENCODING"] = "utf-8"
+    proc = subprocess.run(
+        [sys.executable, "-c", _MANY_DRIVER],
+        input=json.dumps(arg_lists),
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=timeout,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return [tuple(r) for r in json.loads(proc.stdout)]

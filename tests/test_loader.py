@@ -9,12 +9,10 @@ from __future__ import annotations
 import datetime
 import random
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-
 from loader_helpers import (
     ALIASES,
     HEADERS,
@@ -27,10 +25,12 @@ from loader_helpers import (
     label,
     make_data_dir,
     run_cli,
+    run_cli_many,
     shipped_sections,
     table_text,
     write_xlsx,
 )
+
 from townboard.data import load
 
 FILE_OF = {"sections": "sections.csv", "indicators": "indicators.csv", "goals_2021": "goals_2021.csv",
@@ -634,16 +634,19 @@ def _bad_folders(root: Path) -> dict[str, tuple[Path, list[str]]]:
 
 def test_cli_never_prints_a_traceback_for_bad_files(tmp_path):
     folders = _bad_folders(tmp_path)
-
-    def run(item):
-        name, (d, wanted) = item
-        return name, wanted, run_cli("validate", str(d))
-
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        results = list(pool.map(run, folders.items()))
+    results = run_cli_many([["validate", str(d)] for d, _ in folders.values()])
     failures = []
-    for name, wanted, r in results:
-        out = r.stdout + r.stderr
-        if r.returncode != 1 or "Traceback" in out or r.stderr or not all(w in r.stdout for w in wanted):
-            failures.append(f"{name}: rc={r.returncode}\n{out[-800:]}")
+    for (name, (_, wanted)), (code, out, err) in zip(folders.items(), results, strict=True):
+        if code != 1 or "Traceback" in out + err or err or "校验未通过" not in out or not all(w in out for w in wanted):
+            failures.append(f"{name}: exit {code}\n{(out + err)[-800:]}")
     assert not failures, "\n\n".join(failures)
+
+
+@pytest.mark.parametrize("name", ["random 5000 bytes", "unterminated quote", "damaged xlsx"])
+def test_cli_unreadable_file_in_its_own_process(tmp_path, name):
+    case = UNREADABLE[name]
+    r = run_cli("validate", str(unreadable_dir(tmp_path, case)))
+    assert r.returncode == 1
+    assert r.stderr == ""
+    assert "Traceback" not in r.stdout
+    assert case.name in r.stdout and any(h in r.stdout for h in case.hints), r.stdout

@@ -46,3 +46,27 @@ def to_xlsx_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
                 width = max(len(str(c.value or "")) for c in col_cells[:200])
                 ws.column_dimensions[col_cells[0].column_letter].width = min(60, max(8, width * 1.6))
     return buf.getvalue()
+
+
+def data_table(bundle, kind: str, for_csv: bool = True) -> pd.DataFrame:
+    """A data file's contract columns for download. CSV keeps numbers as written ("0.8320");
+    XLSX gets real numbers (Excel cells of number type)."""
+    from townboard import schema
+
+    df = bundle.table(kind)
+    out = pd.DataFrame(index=df.index)
+    for col in schema.COLUMNS[kind]:
+        s = df[col.name] if col.name in df else pd.Series("", index=df.index)
+        if col.kind == "number":
+            s = df[f"{col.name}_text"] if for_csv and f"{col.name}_text" in df else s.astype(float)
+        elif col.kind == "int":
+            s = s.astype("Int64")
+        out[col.name] = s
+    return out.reset_index(drop=True)
+
+
+def workbook(bundle) -> bytes:
+    """Every data file as one .xlsx workbook, a sheet per file."""
+    from townboard import schema
+
+    return to_xlsx_bytes({kind: data_table(bundle, kind, for_csv=False) for kind in schema.FILE_KINDS})

@@ -244,6 +244,10 @@ def replace_file(data_dir: Path, kind: str, data: bytes, suffix: str, expected: 
     and removed so that only one file of this kind remains.
     """
     data_dir = Path(data_dir)
+    if suffix.lower() == ".csv":  # whatever Excel saved (GBK, BOM…), the project writes UTF-8 with BOM
+        from townboard.data import decode_bytes
+
+        data = decode_bytes(data)[0].encode("utf-8-sig")
     current, _ = find_file(data_dir, kind)
     target = data_dir / f"{kind}{suffix.lower()}"
     if current is not None and current != target:

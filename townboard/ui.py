@@ -523,3 +523,156 @@ def saved_message() -> None:
     msg = st.session_state.pop("_saved_msg", None)
     if msg:
         st.success(msg, icon=":material/check_circle:")
+
+
+# ---------------------------------------------------------------- data management
+
+
+def file_status_table(state: DataState) -> pd.DataFrame:
+    latest = state.failed or state.bundle
+    rows = []
+    for kind in schema.FILE_KINDS:
+        info = latest.files.get(kind) if latest else None
+        errors = [i for i in latest.errors if info and i.file == info.name] if latest else []
+        rows.append(
+            {
+                "数据": schema.FILE_LABELS[kind],
+                "文件": info.name if info and info.path else f"{kind}.csv（缺失）",
+                "行数": info.rows if info and info.path else 0,
+                "修改时间": info.modified if info else "—",
+                "编码": info.encoding if info else "",
+                "校验": f"有 {len(errors)} 处错误" if errors else "通过",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def upload_flow(state: DataState) -> None:
+    """Validate an upload -> show the diff -> 确认替换 writes it (atomic, backup, stale check)."""
+    from townboard import store
+    from townboard.data import find_file, kind_of_file, read_table
+    from townboard.diff import diff_frames
+    from townboard.validate import validate_candidate
+
+    up = st.file_uploader("选择文件", type=["csv", "xlsx"], key="upload_file")
+    if up is None:
+        return
+    raw = up.getvalue()
+    guessed = kind_of_file(Path(up.name))
+    kinds = list(schema.FILE_KINDS)
+    kind = st.selectbox(
+        "替换哪一个数据文件",
+        kinds,
+        index=kinds.index(guessed) if guessed else None,
+        format_func=lambda k: f"{schema.FILE_LABELS[k]}（{k}）",
+        key="upload_kind",
+    )
+    if kind is None:
+        st.warning("无法从文件名判断是哪一种数据，请在上面选择。")
+        return
+    frame, issues, rows = validate_candidate(state.data_dir, kind, Path(up.name), raw)
+    errors = [i for i in issues if i.level == "error"]
+    if errors:
+        st.error(f"上传的文件有 {len(errors)} 处错误，未替换任何文件。请改正后重新上传：", icon=":material/error:")
+        st.dataframe(issues_table(errors), hide_index=True, width="stretch")
+        return
+    current_path, _ = find_file(state.data_dir, kind)
+    sig_key = f"_upload_sig_{kind}_{up.file_id}"
+    if sig_key not in st.session_state:
+        st.session_state[sig_key] = store.signature(current_path) if current_path else ""
+    old = read_table(current_path, kind)[0] if current_path else None
+    d = diff_frames(old if old is not None else frame.iloc[0:0], frame)
+    st.success(
+        f"校验通过：{rows} 行。与当前文件相比：新增 {len(d.added)} 行，删除 {len(d.removed)} 行，修改 {d.changed['编号'].nunique()} 行。",
+        icon=":material/check:",
+    )
+    if len(d.changed):
+        st.markdown("**修改的内容（原值 → 新值）**")
+        st.dataframe(d.changed, hide_index=True, width="stretch")
+    if len(d.added):
+        st.markdown("**新增的行**")
+        st.dataframe(d.added, hide_index=True, width="stretch")
+    if len(d.removed):
+        st.markdown("**删除的行**")
+        st.dataframe(d.removed, hide_index=True, width="stretch")
+    if d.total == 0:
+        st.info("上传的文件与当前文件内容相同，无需替换。")
+        return
+    if st.button("确认替换", type="primary", icon=":material/published_with_changes:", key="upload_confirm"):
+        if not is_admin():
+            st.error("未登录管理员，不能替换文件。")
+            return
+        try:
+            target = store.replace_file(
+                state.data_dir, kind, raw, Path(up.name).suffix or ".csv", st.session_state[sig_key]
+            )
+        except store.StaleWriteError:
+            st.error(
+                "替换被拒绝：在您上传之后，这个数据文件已被别人修改。请重新上传或刷新页面后再比较。",
+                icon=":material/sync_problem:",
+            )
+            return
+        except OSError as exc:
+            st.error(f"写入失败，原文件未改动：{exc.strerror or exc}")
+            return
+        del st.session_state[sig_key]
+        st.session_state["_saved_msg"] = f"已替换 {target.name}（{rows} 行），旧文件已备份。"
+        st.rerun()
+
+
+def backups_panel(state: DataState) -> None:
+    from townboard import store
+
+    backups = store.list_backups(state.data_dir)
+    if backups.empty:
+        st.caption("还没有备份。每次保存或替换文件时，旧文件会自动备份到这里。")
+        return
+    st.dataframe(backups, hide_index=True, width="stretch")
+    name = st.selectbox("选择要恢复的备份", list(backups["文件"]), key="restore_pick")
+    if st.button("恢复", icon=":material/restore:", key="restore_go"):
+        if not is_admin():
+            st.error("未登录管理员，不能恢复。")
+            return
+        try:
+            target = store.restore(state.data_dir, name)
+        except (OSError, FileNotFoundError) as exc:
+            st.error(f"恢复失败：{exc}")
+            return
+        st.session_state["_saved_msg"] = f"已用备份 {name} 恢复 {target.name}（恢复前的文件也已备份）。"
+        st.rerun()
+
+
+# ---------------------------------------------------------------- presentation and print
+
+# Constant CSS (no data in it): print without the sidebar and toolbar on A4; bigger metric
+# numbers in presentation mode so they read from the back of a meeting room.
+PRINT_CSS = """<style>
+@page { size: A4; margin: 12mm; }
+@media print {
+  [data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stToolbar"],
+  [data-testid="stSidebarCollapsedControl"], .stButton, .stDownloadButton { display: none !important; }
+  [data-testid="stMain"] { overflow: visible !important; }
+  [data-testid="stVegaLiteChart"], [data-testid="stVerticalBlockBorderWrapper"] { break-inside: avoid; }
+}
+</style>"""
+PRESENT_CSS = """<style>
+[data-testid="stMetricValue"] { font-size: 4.2rem !important; line-height: 1.1 !important; }
+[data-testid="stMetricLabel"] p { font-size: 1.5rem !important; }
+[data-testid="stHeader"] { display: none !important; }
+h1 { font-size: 3.2rem !important; }
+h2 { font-size: 2.2rem !important; }
+</style>"""
+
+
+def static_css(css: str) -> None:
+    """Inject one of the constant style sheets above (never data)."""
+    assert css in (PRINT_CSS, PRESENT_CSS)
+    st.html(css)
+
+
+def slides(bundle: Bundle) -> list[dict]:
+    """The presentation: one slide per section, then 2021 goals, then problems."""
+    out = [{"kind": "section", "section": s} for s in bundle.sections["section"]]
+    out.append({"kind": "goals"})
+    out.append({"kind": "problems"})
+    return out

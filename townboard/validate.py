@@ -274,13 +274,13 @@ def validate_bundle(frames: dict[str, pd.DataFrame | None], files: dict[str, Fil
 
 
 def validate_file(path, data_dir=None) -> tuple[str | None, list[Issue], int]:
-    """Validate one file, with its sibling files (if present) for the cross-file rules.
+    """Validate one file on disk, with its sibling files (if present) for the cross-file rules.
 
     Returns (kind or None, issues, rows).
     """
     from pathlib import Path
 
-    from townboard.data import find_file, kind_of_file, read_table
+    from townboard.data import kind_of_file
 
     path = Path(path)
     kind = kind_of_file(path)
@@ -298,19 +298,31 @@ def validate_file(path, data_dir=None) -> tuple[str | None, list[Issue], int]:
             ],
             0,
         )
-    data_dir = Path(data_dir) if data_dir else path.parent
+    _, issues, rows = validate_candidate(Path(data_dir) if data_dir else path.parent, kind, path)
+    return kind, issues, rows
+
+
+def validate_candidate(
+    data_dir, kind: str, path, raw: bytes | None = None
+) -> tuple[pd.DataFrame | None, list[Issue], int]:
+    """Validate a file meant to be the `kind` file of data_dir (on disk, or uploaded bytes in raw),
+    against the other current files of data_dir. Returns (raw string table, its issues, rows)."""
+    from pathlib import Path
+
+    from townboard.data import find_file, read_table
+
     frames: dict[str, pd.DataFrame | None] = {}
     files: dict[str, FileInfo] = {}
     own: list[Issue] = []
     for k in schema.FILE_KINDS:
         if k == kind:
-            frames[k], files[k], own = read_table(path, k)
+            frames[k], files[k], own = read_table(Path(path), k, raw)
             continue
-        sibling, _ = find_file(data_dir, k)
+        sibling, _ = find_file(Path(data_dir), k)
         if sibling is None:
             frames[k], files[k] = None, FileInfo(k, None)
         else:
             frames[k], files[k], _ = read_table(sibling, k)
     bundle = validate_bundle(frames, files)
     mine = [i for i in bundle.issues if i.file == files[kind].name]
-    return kind, own + mine, files[kind].rows
+    return frames[kind], own + mine, files[kind].rows
