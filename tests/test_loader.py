@@ -196,16 +196,17 @@ def test_every_error_is_collected_not_just_the_first(tmp_path):
 def test_blank_line_inside_the_file_keeps_later_excel_rows_right(tmp_path):
     d = make_data_dir(tmp_path, skip=("indicators",))
     rows = good_indicators()
-    rows[2]["value"] = "abc"  # Excel row 5 once a blank line sits at row 3
-    rows[3]["year"] = "2020.5"  # Excel row 6
+    rows[1]["value"] = "abc"  # Excel row 4 once a blank line sits at row 3
+    rows[3]["year"] = "2020.5"  # Excel row 7 (rows 3 and 5 blank)
     lines = table_text("indicators", rows).splitlines()
-    lines.insert(2, "")
+    lines.insert(2, "")  # an empty line
+    lines.insert(4, "," * (len(HEADERS["indicators"]) - 1))  # a row Excel saved with empty cells only
     (d / "indicators.csv").write_bytes(("\r\n".join(lines) + "\r\n").encode("utf-8-sig"))
     b = load(d)
     assert not b.ok
     assert len(b.errors) == 2, [str(i) for i in b.errors]
-    assert_told(b.errors[0], "indicators.csv", 5, "value（数值）", "abc")
-    assert_told(b.errors[1], "indicators.csv", 6, "year（年份）", "2020.5")
+    assert_told(b.errors[0], "indicators.csv", 4, "value（数值）", "abc")
+    assert_told(b.errors[1], "indicators.csv", 7, "year（年份）", "2020.5")
     assert b.files["indicators"].rows == 5  # the blank line is not a data row
 
 
@@ -505,7 +506,7 @@ UNREADABLE = {
     "unterminated quote after multi-line cell": Unreadable(
         "indicators.csv", _open_quote_after_a_multiline_cell(), 5, ("引号没有成对",)
     ),
-    "too many fields": Unreadable("indicators.csv", _too_many_fields_at_row_5(), 5, ("列数和表头不一致",)),
+    "too many fields": Unreadable("indicators.csv", _too_many_fields_at_row_5(), 5, ("表头有 15 列，这一行有 17 列",)),
 }  # fmt: skip
 
 

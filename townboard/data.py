@@ -197,10 +197,12 @@ def read_raw_table(path: Path, raw: bytes | None = None) -> tuple[pd.DataFrame |
         return None, encoding, [Issue(name, None, None, None, "文件是空的：至少需要一行表头和一行数据")]
     except (pd.errors.ParserError, ValueError, csv.Error) as exc:
         row = _row_from_parser_error(str(exc))
+        counts = re.search(r"Expected (\d+) fields in line \d+, saw (\d+)", str(exc))
+        detail = f"表头有 {counts[1]} 列，这一行有 {counts[2]} 列" if counts else _short(exc)
         return (
             None,
             encoding,
-            [Issue(name, row, None, None, f"这一行的列数和表头不一致，请检查是否多了逗号或缺了引号（{_short(exc)}）")],
+            [Issue(name, row, None, None, f"这一行的列数和表头不一致，请检查是否多了逗号或缺了引号（{detail}）")],
         )
     return df, encoding, []
 
