@@ -39,6 +39,7 @@ pg = st.navigation(
         "会议与数据": [present, printable, data],
     },
     position="hidden" if presenting else "sidebar",
+    expanded=True,
 )
 st.session_state["_section"] = next((n for n, p in section_pages.items() if p.url_path == pg.url_path), None)
 

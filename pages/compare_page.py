@@ -1,5 +1,6 @@
 """对比分析: same-unit comparison across sections, 2020 results beside 2021 goals, year-over-year."""
 
+import pandas as pd
 import streamlit as st
 
 from townboard import compare, fmt, ui
@@ -80,14 +81,17 @@ with tab_c:
         for n, r in enumerate(ch.to_dict("records")):
             with st.container(border=True):
                 c1, c2 = st.columns([1, 2])
+                pct = r["pct_change"]
                 delta = fmt.signed(r["change"], r["unit"]) + (
-                    f"（{r['pct_change']:+.1f}%）" if r["pct_change"] is not None else ""
+                    f"（{'+' if pct >= 0 else '−'}{abs(pct):.1f}%）" if pd.notna(pct) else ""
                 )
                 c1.metric(
                     f"{r['indicator']}（{r['section']}，{r['from_year']}→{r['to_year']}）",
                     fmt.figure(r["to_value"], r["unit"]),
                     delta=delta,
                     delta_color="off",
+                    # fmt.signed writes "−" (U+2212), which st.metric does not read as negative
+                    delta_arrow="down" if r["change"] < 0 else "up" if r["change"] > 0 else "off",
                 )
                 with c2:
                     ui.chart(ui.trend_spec(b, tuple(r["ids"])), key=f"trend-{n}")

@@ -32,18 +32,13 @@ for sec in b.sections.to_dict("records"):
     with st.container(border=True):
         st.subheader(f"{sec['order']}. {name}")
         st.caption(sec["heading"])
-        left, right = st.columns([3, 2])
-        with left:
-            cards = ui.headline_rows(rows, 3).to_dict("records")
-            for col, row in zip(st.columns(max(1, len(cards))), cards):
-                with col:
-                    ui.metric_card(row)
-            st.page_link(
-                ui.section_pages()[name], label=f"查看“{name}”全部 {len(rows)} 项指标", icon=":material/arrow_forward:"
-            )
-        with right:
-            if name in minis:
-                ui.chart(minis[name], key=f"mini-{name}")
+        cards = ui.headline_rows(rows, 3).to_dict("records")
+        for col, row in zip(st.columns(3), cards):
+            with col:
+                ui.metric_card(row)
+        if name in minis:
+            ui.chart(minis[name], key=f"mini-{name}")
+        st.page_link(ui.section_pages()[name], label=f"查看“{name}”全部 {len(rows)} 项指标", icon=":material/arrow_forward:")
 
 st.header("存在的问题")
 for p in b.problems.to_dict("records"):

@@ -299,8 +299,10 @@ def check_sections_file(report: str, sections: Rows) -> list[str]:
     by_report = [name for _, _, name in sorted(positions, key=lambda p: p[1])]
     if by_order != by_report:
         out.append(f"sections.csv: order {by_order} differs from the report's order {by_report}")
-    if sorted(names) != sorted(SECTION_NAMES) or (not out and by_report != SECTION_NAMES):
+    if sorted(names) != sorted(SECTION_NAMES):
         out.append(f"sections.csv: sections {names}, expected {SECTION_NAMES}")
+    elif len(by_report) == len(SECTION_NAMES) and by_report != SECTION_NAMES:
+        out.append(f"sections.csv: headings stand in the report as {by_report}, expected {SECTION_NAMES}")
     return out
 
 
@@ -336,13 +338,14 @@ def check_ids_and_references(sections: Rows, indicators: Rows, goals: Rows, prob
             out.append(f"indicators.csv {r['id']}: parent {parent!r} is not an indicator id")
         else:
             p = by_id[parent]
+            if (p.get("parent") or "").strip():
+                # one level only: charts.topic_blocks raises IndexError on a part that is itself a whole
+                out.append(f"indicators.csv {r['id']}: parent {parent} has a parent itself (one level only)")
             if p.get("unit") != r.get("unit"):
                 out.append(
                     f"indicators.csv {r['id']}: unit {r.get('unit')!r} differs from its parent "
                     f"{parent}'s unit {p.get('unit')!r}"
                 )
-            if (p.get("parent") or "").strip():
-                out.append(f"indicators.csv {r['id']}: parent {parent} has a parent itself (one level only)")
             try:
                 if float(r["value"]) > float(p["value"]):
                     out.append(f"indicators.csv {r['id']}: part {r['value']} exceeds its whole {parent} {p['value']}")
@@ -358,6 +361,34 @@ def check_ids_and_references(sections: Rows, indicators: Rows, goals: Rows, prob
         for ref in split_ids(r.get("goal_ids", "")):
             if ref not in goal_ids:
                 out.append(f"problems.csv {r['id']}: goal id {ref!r} is not a goal id")
+    return out
+
+
+def check_parts_within_whole(indicators: Rows) -> list[str]:
+    """The parts that name one parent add up to no more than it.
+
+    The section page draws a parent and its parts as one stacked bar (parts + "其余"), which
+    assumes the parts are disjoint: nested parts (villages over 20万 among villages over 10万)
+    must name each other, not the same total.
+    """
+    by_id = {r["id"]: r for r in indicators}
+    parts: dict[str, list[dict[str, str]]] = {}
+    for r in indicators:
+        parent = (r.get("parent") or "").strip()
+        if parent in by_id:
+            parts.setdefault(parent, []).append(r)
+    out = []
+    for pid, rows in parts.items():
+        try:
+            total, whole = sum(float(r["value"]) for r in rows), float(by_id[pid]["value"])
+        except ValueError:
+            continue  # a non-number is the loader's business
+        if total > whole:
+            names = " + ".join(f"{r['id']} {r['value']}" for r in rows)
+            out.append(
+                f"indicators.csv {pid} ({by_id[pid]['indicator']} {by_id[pid]['value']}): its parts add up to more "
+                f"than the whole: {names} = {total:g}"
+            )
     return out
 
 
@@ -397,7 +428,9 @@ def check_completeness(report: str, indicators: Rows, exclusions: list[tuple[str
             out.append(f"exclusion context {context!r} is not in part 一")
             continue
         hits = [
-            base + t.start() for t in TOKEN.finditer(context) if t.group() == token and tokens.get(base + t.start()) == token
+            base + t.start()
+            for t in TOKEN.finditer(context)
+            if t.group() == token and tokens.get(base + t.start()) == token
         ]
         if len(hits) != 1:
             out.append(f"exclusion ({context!r}, {token!r}) matches {len(hits)} whole tokens in its context, must be 1")
@@ -544,6 +577,17 @@ def test_ids_unique_and_references_resolve(tables):
     assert_none(check_ids_and_references(*(tables[k] for k in ("sections", "indicators", "goals_2021", "problems"))))
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="data defect, reported, not fixed here: DJ-008 (经营性收入10万以上的村14个) and DJ-010 "
+    "(20万元以上的村4个) both name DJ-003 (14个村) as parent, so the section page stacks 14 + 4 = 18 of "
+    "14 villages. Fix: empty DJ-008's parent (DJ-010 then shows 4 of 14), or empty DJ-008's parent and point "
+    "DJ-010 at DJ-008. Remove this marker once the data is fixed.",
+)
+def test_parts_add_up_to_no_more_than_their_whole(tables):
+    assert_none(check_parts_within_whole(tables["indicators"]))
+
+
 def test_highlight_ranks(tables):
     assert_none(check_highlights(tables["indicators"]))
 
@@ -592,7 +636,7 @@ def test_shipped_data_passes_check_all(report, tables):
     assert_none(check_all(report, tables))
 
 
-def test_dropped_row_is_caught_though_the_loader_accepts_it(tmp_path, report):
+def test_dropped_row_is_caught_though_the_loader_accepts_it(tmp_path):
     """Drop 附房509栋 from a copy: the file is still valid, but the report's 509 is now unaccounted for."""
 
     def drop(rows: Rows) -> None:
@@ -619,107 +663,137 @@ def test_value_changed_to_an_equal_float_is_caught(tmp_path, report):
     assert any("uncovered number '0.8320'" in p for p in check_completeness(report, tables["indicators"], EXCLUSIONS))
 
 
-TAMPERINGS: list[tuple[str, Callable[[dict[str, Rows], list], None], Callable, str]] = []
+def _values(r, t, e):
+    return check_values_in_source(r, t["indicators"])
 
 
-def tampering(name: str, checker: Callable, expected: str):
-    def register(fn):
-        TAMPERINGS.append((name, fn, checker, expected))
-        return fn
-
-    return register
+def _sources(r, t, e):
+    return check_sources(r, t["indicators"], t["goals_2021"], t["problems"])
 
 
-@tampering("15 inside 15.74", lambda r, t, e: check_values_in_source(r, t["indicators"]), "'15' is not a number token")
-def _(t, e):
+def _sections(r, t, e):
+    return check_indicator_sections(r, t["sections"], t["indicators"])
+
+
+def _sections_file(r, t, e):
+    return check_sections_file(r, t["sections"])
+
+
+def _references(r, t, e):
+    return check_ids_and_references(*(t[k] for k in ("sections", "indicators", "goals_2021", "problems")))
+
+
+def _completeness(r, t, e):
+    return check_completeness(r, t["indicators"], e)
+
+
+def _key_figures(r, t, e):
+    return [p for figure in KEY_FIGURES for p in check_key_figure(t["indicators"], figure)]
+
+
+def _value_15_of_1574(t, e):
     _where(t["indicators"], "平均每个村经营性收入15.74万元", "15.74")["value"] = "15"
 
 
-@tampering("source cut mid-number", lambda r, t, e: check_values_in_source(r, t["indicators"]), "part of a longer")
-def _(t, e):
+def _source_cut_mid_number(t, e):
     row = _where(t["indicators"], "平均每个村经营性收入15.74万元", "15.74")
     row["value"], row["source"] = "5.74", "5.74万元"
 
 
-@tampering("source not verbatim", lambda r, t, e: check_sources(r, t["indicators"], [], []), "not verbatim")
-def _(t, e):
+def _source_retyped(t, e):
     _where(t["indicators"], "现有农村低保656户,1306人", "656")["source"] = "现有农村低保656户，1306人"
 
 
-@tampering("source from part 三", lambda r, t, e: check_sources(r, t["indicators"], [], []), "not in part 一")
-def _(t, e):
+def _source_from_part_three(t, e):
     t["indicators"][0]["source"] = "持续壮大村级集体经济"
 
 
-@tampering("goal source from part 一", lambda r, t, e: check_sources(r, [], t["goals_2021"], []), "not in part 三")
-def _(t, e):
+def _goal_source_from_part_one(t, e):
     t["goals_2021"][0]["source"] = "整改率100%"
 
 
-@tampering(
-    "wrong section",
-    lambda r, t, e: check_indicator_sections(r, t["sections"], t["indicators"]),
-    "but its source sits in '生态环境'",
-)
-def _(t, e):
+def _detail_from_part_three(t, e):
+    t["problems"][0]["detail"] = "持续壮大村级集体经济"
+
+
+def _wrong_section(t, e):
     _where(t["indicators"], "附房509栋", "509")["section"] = "民生保障"
 
 
-@tampering(
-    "sections out of order", lambda r, t, e: check_sections_file(r, t["sections"]), "differs from the report's order"
-)
-def _(t, e):
+def _sections_swapped(t, e):
     a, b = t["sections"][0], t["sections"][1]
     a["order"], b["order"] = b["order"], a["order"]
 
 
-@tampering(
-    "parent with another unit",
-    lambda r, t, e: check_ids_and_references(*(t[k] for k in ("sections", "indicators", "goals_2021", "problems"))),
-    "differs from its parent",
-)
-def _(t, e):
-    _where(t["indicators"], "实现经营性收入217.96万元", "217.96")["parent"] = _where(
-        t["indicators"], "参保人数达38051人", "38051"
+def _heading_retyped(t, e):
+    t["sections"][0]["heading"] = t["sections"][0]["heading"].replace(",", "，")
+
+
+def _parent_other_unit(t, e):
+    other = _where(t["indicators"], "参保人数达38051人", "38051")["id"]
+    _where(t["indicators"], "实现经营性收入217.96万元", "217.96")["parent"] = other
+
+
+def _nested_parent(t, e):
+    _where(t["indicators"], "经营性收入20万元以上的村4个", "4")["parent"] = _where(
+        t["indicators"], "其中经营性收入10万以上的村14个", "14"
     )["id"]
 
 
-@tampering(
-    "dangling goal id",
-    lambda r, t, e: check_ids_and_references(*(t[k] for k in ("sections", "indicators", "goals_2021", "problems"))),
-    "is not a goal id",
-)
-def _(t, e):
+def _dangling_goal_id(t, e):
     t["problems"][0]["goal_ids"] += ";G999"
 
 
-@tampering(
-    "duplicate id",
-    lambda r, t, e: check_ids_and_references(*(t[k] for k in ("sections", "indicators", "goals_2021", "problems"))),
-    "duplicate id",
-)
-def _(t, e):
+def _dangling_baseline_id(t, e):
+    t["goals_2021"][0]["baseline_ids"] = "XX-001"
+
+
+def _duplicate_id(t, e):
     t["indicators"][1]["id"] = t["indicators"][0]["id"]
 
 
-@tampering("exclusion over a row", lambda r, t, e: check_completeness(r, t["indicators"], e), "also cover")
-def _(t, e):
+def _exclusion_over_a_row(t, e):
     e.append(("实现经营性收入217.96万元", "217.96", "不应排除"))
 
 
-@tampering("exclusion context not unique", lambda r, t, e: check_completeness(r, t["indicators"], e), "must be unique")
-def _(t, e):
+def _exclusion_not_unique(t, e):
     e[e.index(("对105国道两旁店铺", "105", "名称中的数字（105国道）"))] = ("105国道", "105", "名称中的数字")
 
 
-@tampering("exclusion missing", lambda r, t, e: check_completeness(r, t["indicators"], e), "uncovered number '2019'")
-def _(t, e):
+def _exclusion_missing(t, e):
     e[:] = [x for x in e if x[1] != "2019"]
 
 
-@tampering("unit changed", lambda r, t, e: [p for f in KEY_FIGURES for p in check_key_figure(t["indicators"], f)], "unit")
-def _(t, e):
+def _unit_changed(t, e):
     _where(t["indicators"], "参保人数达38051人", "38051")["unit"] = "人次"
+
+
+def _qualifier_dropped(t, e):
+    _where(t["indicators"], "近5400余名学生", "5400")["qualifier"] = ""
+
+
+# (name, change to the tables and exclusions, checker, a fragment the checker must then report)
+TAMPERINGS = [
+    ("15 inside 15.74", _value_15_of_1574, _values, "'15' is not a number token"),
+    ("source cut mid-number", _source_cut_mid_number, _values, "only part of a longer number"),
+    ("source not verbatim", _source_retyped, _sources, "not verbatim"),
+    ("indicator source from part 三", _source_from_part_three, _sources, "not in part 一"),
+    ("goal source from part 一", _goal_source_from_part_one, _sources, "not in part 三"),
+    ("problem detail from part 三", _detail_from_part_three, _sources, "not in part 二"),
+    ("wrong section", _wrong_section, _sections, "but its source sits in '生态环境'"),
+    ("sections out of order", _sections_swapped, _sections_file, "differs from the report's order"),
+    ("heading not verbatim", _heading_retyped, _sections_file, "heading is not verbatim"),
+    ("parent with another unit", _parent_other_unit, _references, "differs from its parent"),
+    ("nested parent", _nested_parent, _references, "has a parent itself"),
+    ("dangling goal id", _dangling_goal_id, _references, "'G999' is not a goal id"),
+    ("dangling baseline id", _dangling_baseline_id, _references, "'XX-001' is not an indicator id"),
+    ("duplicate id", _duplicate_id, _references, "duplicate id"),
+    ("exclusion over a row", _exclusion_over_a_row, _completeness, "also cover"),
+    ("exclusion context not unique", _exclusion_not_unique, _completeness, "must be unique"),
+    ("exclusion missing", _exclusion_missing, _completeness, "uncovered number '2019'"),
+    ("unit changed", _unit_changed, _key_figures, "unit is '人次', expected '人'"),
+    ("qualifier dropped", _qualifier_dropped, _key_figures, "qualifier is '', expected '近'"),
+]
 
 
 @pytest.mark.parametrize("name, change, checker, expected", TAMPERINGS, ids=[x[0] for x in TAMPERINGS])

@@ -193,6 +193,20 @@ def test_every_error_is_collected_not_just_the_first(tmp_path):
     ]
 
 
+def _detail_named_twice(root: Path) -> Path:
+    d = make_data_dir(root, skip=("problems",))
+    (d / "problems.csv").write_text("id,problem,detail,说明\nP1,转型升级步伐偏慢,进度慢,进度慢\n", encoding="utf-8-sig")
+    return d
+
+
+def test_column_named_twice_in_english_and_chinese(tmp_path):
+    b = load(_detail_named_twice(tmp_path))  # used to raise AttributeError
+    assert not b.ok
+    mine = [i for i in b.errors if i.file == "problems.csv"]
+    assert len(mine) == 1, [str(i) for i in b.errors]
+    assert_told(mine[0], "problems.csv", 1, "detail（说明）", "出现了两次")
+
+
 def test_blank_line_inside_the_file_keeps_later_excel_rows_right(tmp_path):
     d = make_data_dir(tmp_path, skip=("indicators",))
     rows = good_indicators()
@@ -626,6 +640,7 @@ def _bad_folders(root: Path) -> dict[str, tuple[Path, list[str]]]:
         for col in cols:
             d = make_data_dir(root / f"col{len(out)}", {"sections": shipped_sections()}, drop={kind: [col]})
             out[f"missing {kind}.{col}"] = (d, [f"{FILE_OF[kind]} 第 1 行 “{label(kind, col)}”列"])
+    out["detail and 说明"] = (_detail_named_twice(root / "twice"), ["problems.csv 第 1 行 “detail（说明）”列"])
     for name, case in UNREADABLE.items():
         d = unreadable_dir(root / f"file{len(out)}", case)
         row = f" 第 {case.row} 行" if case.row else "："

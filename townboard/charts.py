@@ -64,12 +64,12 @@ def bar_chart(df: pd.DataFrame, title: str | None = None) -> alt.Chart:
     data = tooltip_frame(df)
     base = alt.Chart(data).encode(
         y=alt.Y("标签:N", sort="-x", title=None, axis=alt.Axis(labelLimit=260)),
-        x=alt.X("值:Q", title=f"单位：{unit}", axis=alt.Axis(format=",")),
+        x=alt.X("值:Q", title=f"单位：{unit}"),
         tooltip=TOOLTIP,
     )
     bars = base.mark_bar(color=PALETTE[0], cornerRadiusEnd=3)
     labels = base.mark_text(align="left", dx=4, fontSize=12).encode(text="数值:N")
-    chart = alt.layer(bars, labels).properties(height=max(60, BAR_HEIGHT * len(data)), width="container")
+    chart = alt.layer(bars, labels).properties(height=alt.Step(BAR_HEIGHT), width="container")
     return _style(chart, title)
 
 
@@ -100,7 +100,7 @@ def rate_chart(df: pd.DataFrame, title: str | None = None) -> alt.Chart:
         .encode(y=y, x="目标:Q", tooltip=TOOLTIP + [alt.Tooltip("目标值:N", title="目标")])
     )
     labels = alt.Chart(data).mark_text(align="left", dx=6).encode(y=y, x="值:Q", text="数值:N")
-    chart = alt.layer(track, bars, ticks, labels).properties(height=max(60, 36 * len(data)), width="container")
+    chart = alt.layer(track, bars, ticks, labels).properties(height=alt.Step(36), width="container")
     return _style(chart, title)
 
 
@@ -124,7 +124,7 @@ def part_chart(parent: pd.Series, parts: pd.DataFrame, title: str | None = None)
         .mark_bar()
         .encode(
             y=alt.Y("整体:N", title=None, axis=alt.Axis(labelLimit=300)),
-            x=alt.X("值:Q", stack="zero", title=f"单位：{parent['unit']}", axis=alt.Axis(format=",")),
+            x=alt.X("值:Q", stack="zero", title=f"单位：{parent['unit']}"),
             color=alt.Color(
                 "部分:N",
                 title="组成",
@@ -135,7 +135,7 @@ def part_chart(parent: pd.Series, parts: pd.DataFrame, title: str | None = None)
             order=alt.Order("序:Q"),
             tooltip=TOOLTIP,
         )
-        .properties(height=70, width="container")
+        .properties(height=alt.Step(44), width="container")
     )
     return _style(chart, title)
 
@@ -146,7 +146,7 @@ def trend_chart(df: pd.DataFrame, title: str | None = None) -> alt.Chart:
     unit = data["单位"].iloc[0]
     base = alt.Chart(data).encode(
         x=alt.X("年份:O", title="年份", axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("值:Q", title=f"单位：{unit}", axis=alt.Axis(format=",")),
+        y=alt.Y("值:Q", title=f"单位：{unit}"),
         tooltip=TOOLTIP + [alt.Tooltip("年份:N")],
     )
     chart = alt.layer(base.mark_bar(color=PALETTE[0], size=36), base.mark_text(dy=-8).encode(text="数值:N")).properties(
@@ -170,7 +170,7 @@ def progress_chart(df: pd.DataFrame, by: str, title: str | None = None) -> alt.C
     )
     bars = alt.Chart(data).mark_bar(color=PALETTE[2]).encode(y=y, x=alt.X("平均进度:Q", scale=scale), tooltip=tooltip)
     labels = alt.Chart(data).mark_text(align="left", dx=4).encode(y=y, x="平均进度:Q", text="进度文本:N")
-    chart = alt.layer(track, bars, labels).properties(height=max(60, BAR_HEIGHT * len(data)), width="container")
+    chart = alt.layer(track, bars, labels).properties(height=alt.Step(BAR_HEIGHT), width="container")
     return _style(chart, title)
 
 
@@ -226,7 +226,7 @@ class Block:
 def topic_blocks(rows: pd.DataFrame) -> list[Block]:
     """Split one topic's figures into blocks that never mix units on an axis.
 
-    - part-of-whole where a row names its parent (same unit) -> stacked bar
+    - part-of-whole where a row names its parent (same unit, parts not above the whole) -> stacked bar
     - rates (%) -> bullet chart against target (a lone % without target is a metric card)
     - two or more figures of the same unit -> bar chart
     - a figure alone in its unit -> metric card
@@ -236,10 +236,12 @@ def topic_blocks(rows: pd.DataFrame) -> list[Block]:
     ids = set(rest["id"])
     parent_col = rest["parent"] if "parent" in rest else pd.Series("", index=rest.index)
     for pid in dict.fromkeys(p for p in parent_col if p and p in ids):
+        if pid not in set(rest["id"]):  # already drawn as a part of its own parent (nested parents)
+            continue
         parent = rest.loc[rest["id"] == pid].iloc[0]
         parts = rest.loc[(parent_col == pid) & (rest["unit"] == parent["unit"])]
-        if parts.empty:
-            continue
+        if parts.empty or float(parts["value"].sum()) > float(parent["value"]):
+            continue  # parts that add up to more than the whole overlap: no stacked bar of them
         blocks.append(Block("part", parts, f"{parent['indicator']}的构成", parent=parent))
         rest = rest.loc[~rest["id"].isin(set(parts["id"]) | {pid})]
         parent_col = parent_col.loc[rest.index]

@@ -273,9 +273,8 @@ def normalise_headers(df: pd.DataFrame, kind: str) -> pd.DataFrame:
 def normalise_cells(df: pd.DataFrame) -> pd.DataFrame:
     """Strip half- and full-width spaces around every cell."""
     out = df.copy()
-    for col in out.columns:
-        s = out[col].astype(str)
-        out[col] = s.str.strip().str.strip("\u3000").str.strip()
+    for i in range(out.shape[1]):  # by position: a header may name a column twice (detail and 说明)
+        out.isetitem(i, out.iloc[:, i].astype(str).str.strip().str.strip("\u3000").str.strip())
     return out
 
 

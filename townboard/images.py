@@ -9,11 +9,17 @@ the family into the spec's config before converting.
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
+import logging
 import os
 import sys
 import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import NamedTuple
+
+log = logging.getLogger(__name__)
 
 FONT_DIR_ENV = "TOWNBOARD_FONT_DIR"
 DEFAULT_WIDTH = 800
@@ -155,7 +161,10 @@ def ensure_font() -> str:
         for d in _font.dirs:
             key = str(d.resolve())
             if key not in _registered:
-                vl_convert.register_font_directory(key)
+                try:
+                    vl_convert.register_font_directory(key)
+                except Exception:  # an unreadable folder: fonts vl-convert already knows may still do
+                    log.warning("could not register font folder %s", key, exc_info=True)
                 _registered.add(key)
         return _font.family
 
@@ -168,6 +177,11 @@ def reset_font_cache() -> None:
 
 
 # ---------------------------------------------------------------- conversion
+
+
+CACHE_SIZE = 64  # PNGs kept (about 0.2 MB each): a second deck of the same data needs no conversion
+_png_cache: OrderedDict[str, bytes] = OrderedDict()
+_cache_lock = threading.Lock()
 
 
 def _fix_sizes(node, width: int):
@@ -208,10 +222,24 @@ def prepare_spec(spec: dict, family: str, width: int = DEFAULT_WIDTH) -> dict:
 def chart_png(spec: dict, scale: float = 2.0, *, width: int = DEFAULT_WIDTH) -> bytes:
     """PNG bytes of a Vega-Lite spec (e.g. charts.to_spec(chart)), with Chinese text rendered.
 
-    width replaces "container" widths (the plot area, axis labels come on top of it). Raises
-    CJKFontMissing when no Chinese font can be found.
+    width replaces "container" widths (the plot area, axis labels come on top of it). The last
+    CACHE_SIZE results are kept by spec, scale and width. Raises CJKFontMissing when no Chinese
+    font can be found.
     """
     family = ensure_font()
+    prepared = prepare_spec(spec, family, width)
+    key = hashlib.blake2b(
+        f"{scale}|{json.dumps(prepared, sort_keys=True, default=str)}".encode(), digest_size=16
+    ).hexdigest()
+    with _cache_lock:
+        if key in _png_cache:
+            _png_cache.move_to_end(key)
+            return _png_cache[key]
     import vl_convert
 
-    return vl_convert.vegalite_to_png(prepare_spec(spec, family, width), scale=scale)
+    png = vl_convert.vegalite_to_png(prepared, scale=scale)
+    with _cache_lock:
+        _png_cache[key] = png
+        while len(_png_cache) > CACHE_SIZE:
+            _png_cache.popitem(last=False)
+    return png

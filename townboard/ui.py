@@ -260,7 +260,7 @@ def _mini_specs(version: str, _bundle: Bundle) -> dict[str, dict]:
         year = latest_year(rows)
         c = charts.mini_chart(rows.loc[rows["year"] == year]) if year is not None else None
         if c is not None:
-            out[section] = charts.to_spec(c.properties(height=150))
+            out[section] = charts.to_spec(c)
     return out
 
 

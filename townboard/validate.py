@@ -109,7 +109,8 @@ def _check_file(df: pd.DataFrame | None, kind: str, info: FileInfo) -> tuple[pd.
         c.issues.append(Issue(info.name, 1, str(x), None, "不认识的列名，这一列不会被使用", "warning"))
     if df.columns.duplicated().any():
         for x in df.columns[df.columns.duplicated()]:
-            c.issues.append(Issue(info.name, 1, str(x), None, "表头中这一列出现了两次"))
+            shown = schema.column(kind, x).label if x in names else str(x)
+            c.issues.append(Issue(info.name, 1, shown, None, "表头中这一列出现了两次（英文名和中文名算同一列）"))
         df = df.loc[:, ~df.columns.duplicated()]
     df = df.copy()
     for col in cols:
