@@ -18,7 +18,7 @@ if sec["summary"]:
 years = sorted({int(y) for y in rows_all["year"].dropna()}, reverse=True)
 year = years[0] if years else None
 if len(years) > 1:
-    year = st.segmented_control("年份", years, default=years[0], key=f"sec_year_{name}", required=True)
+    year = st.segmented_control("年份", years, default=years[0], key="year", required=True, bind="query-params")
 rows = rows_all.loc[rows_all["year"] == year] if year is not None else rows_all
 st.caption(f"共 {len(rows)} 项指标 · 图中每个标记的提示框显示指标、数值、时段、范围和报告原文")
 

@@ -381,6 +381,7 @@ def test_right_password_unlocks_and_logout_locks_again(data_dir, monkeypatch):
 def test_saving_through_the_form(data_dir, monkeypatch):
     path = data_dir / GOALS_CSV
     before_rows = read_rows(path)
+    old_note = row_of(path, "G05")["note"]
     at = goals_page(PASSWORD, monkeypatch)
     unlock(at)
     at.selectbox(key="edit_goal").set_value("G05").run()
@@ -422,7 +423,7 @@ def test_saving_through_the_form(data_dir, monkeypatch):
         ("G05", "status", "未开始", "进行中", "李四"),
         ("G05", "progress", "0", "40", "李四"),
         ("G05", "owner", "", "镇扶贫办", "李四"),
-        ("G05", "note", before_rows[6][header.index("note")], "已完成第一轮入户核查", "李四"),
+        ("G05", "note", old_note, "已完成第一轮入户核查", "李四"),
     }
 
     # the page shows the new state and the history
@@ -507,16 +508,18 @@ def test_valid_save_changes_exactly_the_edited_fields(data_dir):
     path = data_dir / GOALS_CSV
     before = path.read_bytes()
     sig = store.read_goals(data_dir).signature
+    note = row_of(path, "G05")["note"]
+    assert note  # submitted unchanged below: not written, not logged
     written = store.save_goal_changes(
         data_dir,
-        {"G05": {"status": "进行中", "progress": "30", "owner": "镇扶贫办", "note": ""}},
+        {"G05": {"status": "进行中", "progress": "30", "owner": "镇扶贫办", "note": note, "due": ""}},
         expected=sig,
         who="张三",
         today="2021-04-01",
     )
     after = path.read_bytes()
     assert after.startswith(b"\xef\xbb\xbf")
-    # field-level: only the three edited cells (note was already empty) and 更新日期
+    # field-level: only the three changed cells and 更新日期
     assert [(w["field"], w["old"], w["new"], w["who"]) for w in written] == [
         ("status", "未开始", "进行中", "张三"),
         ("progress", "0", "30", "张三"),

@@ -90,6 +90,7 @@ def test_bar_chart_png_is_a_png_sized_by_scale(cjk_family, bar_spec):
     assert 60 <= h1 < 400
     assert abs(w2 - 2 * w1) <= 2 and abs(h2 - 2 * h1) <= 2
     assert len(png_pixels(two)) > 0
+    assert images.chart_png(bar_spec, scale=1.0) == one  # same spec again: same picture (cached)
 
 
 def test_spec_is_not_changed_and_fonts_are_set(cjk_family, bar_spec):

@@ -11,11 +11,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from conftest import SHIPPED, assert_no_exception, new_app, open_page, texts
+from conftest import DATA_FILES, SHIPPED, assert_no_exception, new_app, texts
 
 TOOLTIP_NEEDS = {"指标", "数值", "时段", "范围", "原文"}
 OTHER_PAGES = ["overview", "search", "goals", "compare", "present", "print", "data"]
@@ -61,9 +62,18 @@ def box_with_subheader(at, prefix: str):
     raise AssertionError(f"no box with a subheader starting {prefix!r}")
 
 
-def goto(at, url_path: str):
-    """open_page, also for the default page (registered with an empty url path, served at /)."""
-    return open_page(at, "" if url_path == "overview" else url_path)
+_PAGE_HASH: dict[str, str] = {}  # url path -> page hash (a hash of the url path: the same in every AppTest)
+
+
+def start_on(url_path: str):
+    """A fresh AppTest whose first run opens url_path (like following a link to it), without running
+    the overview first. The page hashes are learnt once from a run of the default page."""
+    if not _PAGE_HASH:
+        first = new_app().run()
+        _PAGE_HASH.update({info.get("url_pathname"): h for h, info in first._registered_pages.items()})  # noqa: SLF001
+    at = new_app()
+    at._page_hash = _PAGE_HASH["" if url_path == "overview" else url_path]  # noqa: SLF001
+    return at.run()
 
 
 def page_hash(at, url_path: str) -> str:
@@ -122,21 +132,48 @@ def figure_charts(at) -> list:
     return [el for el in at.get("vega_lite_chart") if chart_rows(el) and "单位" in chart_rows(el)[0]]
 
 
+class Rendered:
+    """Each page rendered once on one private copy of the shipped data, shared by the read-only
+    tests of this module (a cold render costs seconds on a busy 2-core machine)."""
+
+    def __init__(self, data: Path):
+        self.data = data
+        self._apps: dict = {}
+
+    def __call__(self, url_path: str):
+        if url_path not in self._apps:
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setenv("TOWNBOARD_DATA_DIR", str(self.data))
+                self._apps[url_path] = start_on(url_path)
+        return self._apps[url_path]
+
+
+@pytest.fixture(scope="module")
+def shown(tmp_path_factory) -> Rendered:
+    d = tmp_path_factory.mktemp("shipped") / "data"
+    d.mkdir()
+    for name in DATA_FILES:
+        shutil.copy2(SHIPPED / name, d / name)
+    return Rendered(d)
+
+
 # ---------------------------------------------------------------- every page renders
 
 
-@pytest.mark.parametrize("url_path", OTHER_PAGES + SECTION_NAMES)
-def test_every_page_renders_without_exception(app, url_path):
-    goto(app, url_path)
-    assert_no_exception(app)
-    assert app.title, f"{url_path}: no title"
-    assert not app.error, [e.value for e in app.error]
+@pytest.mark.parametrize("url_path", OTHER_PAGES)
+def test_every_page_renders_without_exception(shown, url_path):
+    """(The seven section pages: test_section_page_heading_table_charts_and_downloads.)"""
+    at = shown(url_path)
+    assert_no_exception(at)
+    assert at.title, f"{url_path}: no title"
+    assert not at.error, [e.value for e in at.error]
 
 
 # ---------------------------------------------------------------- overview
 
 
-def test_overview_headline_cards_link_to_their_sections(app):
+def test_overview_headline_cards_link_to_their_sections(shown):
+    app = shown("overview")
     assert_no_exception(app)
     assert app.title[0].value == "铁石口镇2020年工作成效看板"
     income = [m for m in app.metric if m.label.startswith("村集体收入")]
@@ -152,7 +189,8 @@ def test_overview_headline_cards_link_to_their_sections(app):
         assert any(f"全部 {n} 项指标" in pl.label for pl in links)
 
 
-def test_overview_cards_are_the_highlighted_figures_with_separators_and_units(app):
+def test_overview_cards_are_the_highlighted_figures_with_separators_and_units(shown):
+    app = shown("overview")
     for sec in SECTIONS:
         ranked = sorted(
             (r for r in indicators_of(sec["section"]) if r["highlight"].strip()), key=lambda r: int(r["highlight"])
@@ -185,7 +223,8 @@ def test_overview_card_follows_the_highlight_column(data_dir):
     assert not any(label.startswith("村集体收入") for label, _ in cards)
 
 
-def test_overview_mini_charts_keep_one_unit_and_the_source(app):
+def test_overview_mini_charts_keep_one_unit_and_the_source(shown):
+    app = shown("overview")
     charts = figure_charts(app)
     assert len(charts) >= 5  # most sections have a compact chart
     for el in charts:
@@ -196,9 +235,9 @@ def test_overview_mini_charts_keep_one_unit_and_the_source(app):
 
 
 @pytest.mark.parametrize("sec", SECTIONS, ids=SECTION_NAMES)
-def test_section_page_heading_table_charts_and_downloads(app, sec):
+def test_section_page_heading_table_charts_and_downloads(shown, sec):
     name = sec["section"]
-    at = open_page(app, name)
+    at = shown(name)
     assert_no_exception(at)
     assert at.title[0].value == f"{sec['order']}. {name}"
     assert at.subheader[0].value == sec["heading"]
@@ -218,8 +257,8 @@ def test_section_page_heading_table_charts_and_downloads(app, sec):
     assert "CSV" in downloads[f"csv-{name}"] and "Excel" in downloads[f"xlsx-{name}"]
 
 
-def test_section_part_of_whole_chart_shows_the_rest_of_the_whole(app):
-    at = open_page(app, "党建引领")
+def test_section_part_of_whole_chart_shows_the_rest_of_the_whole(shown):
+    at = shown("党建引领")
     parts = [chart_rows(el) for el in figure_charts(at) if "部分" in chart_rows(el)[0]]
     income = next(rows for rows in parts if any(r["编号"] == "DJ-005" for r in rows))
     assert {r["整体"] for r in income} == {"村集体收入（14个村合计） 537.65万元"}
@@ -228,8 +267,8 @@ def test_section_part_of_whole_chart_shows_the_rest_of_the_whole(app):
     assert sum(r["值"] for r in income) == pytest.approx(537.65)
 
 
-def test_section_rates_are_drawn_against_their_target(app):
-    at = open_page(app, "民生保障")
+def test_section_rates_are_drawn_against_their_target(shown):
+    at = shown("民生保障")
     rate_charts = [el for el in figure_charts(at) if "目标" in chart_rows(el)[0]]
     assert rate_charts
     for el in rate_charts:
@@ -238,17 +277,17 @@ def test_section_rates_are_drawn_against_their_target(app):
     drawn = {r["编号"]: r for el in rate_charts for r in chart_rows(el)}
     assert drawn["MS-005"]["值"] == pytest.approx(87.95)
     assert drawn["MS-005"]["目标"] == 100  # no target in the report: measured against 100%
-    at = open_page(at, "脱贫攻坚")
+    at = shown("脱贫攻坚")
     drawn = {r["编号"]: r for el in figure_charts(at) if "目标" in chart_rows(el)[0] for r in chart_rows(el)}
     assert drawn["TP-010"]["目标"] == 100 and drawn["TP-010"]["数值"] == "100%"
 
 
-def test_section_single_figure_is_a_card_and_numbers_have_separators(app):
-    at = open_page(app, "党建引领")
+def test_section_single_figure_is_a_card_and_numbers_have_separators(shown):
+    at = shown("党建引领")
     cards = {m.label: m.value for m in at.metric}
     assert cards["选聘在村跟班实习人数"] == "12人"
     assert all(r["编号"] != "DJ-012" for el in figure_charts(at) for r in chart_rows(el))
-    at = open_page(at, "生态环境")
+    at = shown("生态环境")
     values = set(at.dataframe[0].value["数值"])
     assert {"1,601栋", "134,163平方米", "11,707平方米"} <= values
 
@@ -256,16 +295,16 @@ def test_section_single_figure_is_a_card_and_numbers_have_separators(app):
 # ---------------------------------------------------------------- the other pages
 
 
-def test_search_page_without_query_explains_what_to_type(app):
-    at = open_page(app, "search")
+def test_search_page_without_query_explains_what_to_type(shown):
+    at = shown("search")
     assert_no_exception(at)
     assert at.title[0].value == "搜索"
     assert "低保" in at.info[0].value
     assert not at.success and not at.warning
 
 
-def test_compare_page_default_chart_has_one_unit(app):
-    at = open_page(app, "compare")
+def test_compare_page_default_chart_has_one_unit(shown):
+    at = shown("compare")
     assert_no_exception(at)
     assert at.title[0].value == "对比分析"
     unit = at.selectbox(key="unit").value
@@ -276,8 +315,8 @@ def test_compare_page_default_chart_has_one_unit(app):
     assert any(s.value.startswith("2020年成效：") for s in at.subheader)
 
 
-def test_goals_page_counts_every_goal(app):
-    at = open_page(app, "goals")
+def test_goals_page_counts_every_goal(shown):
+    at = shown("goals")
     assert_no_exception(at)
     assert at.title[0].value == "2021年目标跟踪"
     goals = read_csv(SHIPPED / "goals_2021.csv")
@@ -287,8 +326,8 @@ def test_goals_page_counts_every_goal(app):
     assert f"筛选结果：{len(goals)} 项任务" in texts(at)
 
 
-def test_present_page_steps_through_the_sections(app):
-    at = open_page(app, "present")
+def test_present_page_steps_through_the_sections(data_dir):
+    at = start_on("present")
     assert_no_exception(at)
     assert at.query_params.get("present") == "1"
     assert at.title[0].value == f"1. {SECTIONS[0]['section']}"
@@ -299,9 +338,7 @@ def test_present_page_steps_through_the_sections(app):
 
 
 def test_print_page_overview_and_one_section(data_dir):
-    at = new_app()
-    at.run()
-    at = open_page(at, "print")
+    at = start_on("print")
     assert_no_exception(at)
     assert at.title[0].value == "铁石口镇2020年工作成效"
     assert "**537\\.65万元**" in texts(at)
@@ -313,8 +350,8 @@ def test_print_page_overview_and_one_section(data_dir):
     assert "1,601栋" in set(table["数值"])
 
 
-def test_data_page_lists_the_files_and_offers_downloads(app):
-    at = open_page(app, "data")
+def test_data_page_lists_the_files_and_offers_downloads(shown):
+    at = shown("data")
     assert_no_exception(at)
     assert at.title[0].value == "数据管理"
     status = at.dataframe[0].value

@@ -49,6 +49,12 @@ def tooltip_frame(df: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+def value_axis(values: pd.Series) -> alt.Axis:
+    """Thousands separators without exponent notation; whole-number ticks for counts."""
+    whole = bool((values.dropna() % 1 == 0).all())
+    return alt.Axis(format=",~f", tickMinStep=1) if whole else alt.Axis(format=",~f")
+
+
 def _style(chart: alt.Chart | alt.LayerChart, title: str | None = None) -> alt.Chart:
     if title:
         chart = chart.properties(title=alt.TitleParams(title, anchor="start", fontSize=15))
@@ -64,7 +70,7 @@ def bar_chart(df: pd.DataFrame, title: str | None = None) -> alt.Chart:
     data = tooltip_frame(df)
     base = alt.Chart(data).encode(
         y=alt.Y("标签:N", sort="-x", title=None, axis=alt.Axis(labelLimit=260)),
-        x=alt.X("值:Q", title=f"单位：{unit}"),
+        x=alt.X("值:Q", title=f"单位：{unit}", axis=value_axis(data["值"])),
         tooltip=TOOLTIP,
     )
     bars = base.mark_bar(color=PALETTE[0], cornerRadiusEnd=3)
@@ -124,7 +130,7 @@ def part_chart(parent: pd.Series, parts: pd.DataFrame, title: str | None = None)
         .mark_bar()
         .encode(
             y=alt.Y("整体:N", title=None, axis=alt.Axis(labelLimit=300)),
-            x=alt.X("值:Q", stack="zero", title=f"单位：{parent['unit']}"),
+            x=alt.X("值:Q", stack="zero", title=f"单位：{parent['unit']}", axis=value_axis(data["值"])),
             color=alt.Color(
                 "部分:N",
                 title="组成",
@@ -146,7 +152,7 @@ def trend_chart(df: pd.DataFrame, title: str | None = None) -> alt.Chart:
     unit = data["单位"].iloc[0]
     base = alt.Chart(data).encode(
         x=alt.X("年份:O", title="年份", axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("值:Q", title=f"单位：{unit}"),
+        y=alt.Y("值:Q", title=f"单位：{unit}", axis=value_axis(data["值"])),
         tooltip=TOOLTIP + [alt.Tooltip("年份:N")],
     )
     chart = alt.layer(base.mark_bar(color=PALETTE[0], size=36), base.mark_text(dy=-8).encode(text="数值:N")).properties(

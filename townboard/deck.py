@@ -428,7 +428,11 @@ def section_slide(prs, section: dict, rows: pd.DataFrame, renderer: _Charts) -> 
     add_title(slide, f"{section['order']}. {clean(section['section'])}", clean(section.get("heading", "")))
     key = headline_rows(rows).to_dict("records")
     cards = [(fmt.row_figure(r), fmt.label(clean(r["indicator"]), clean(r.get("scope", "")))) for r in key]
-    chart = section_chart(rows) if len(rows) else None
+    try:
+        chart = section_chart(rows) if len(rows) else None
+    except Exception:  # odd data must not stop the deck: the slide keeps its figures
+        log.warning("deck: no chart for %s", section.get("section"), exc_info=True)
+        chart = None
     figures_top, figures_h = Inches(1.8), Inches(2.3 if len(cards) > 3 else 1.3)
     if not cards:
         text_box(slide, MARGIN, figures_top, CONTENT_W, Inches(0.6), "本板块暂无指标数据", 18, color=MUTED)
@@ -473,8 +477,13 @@ def goals_slide(prs, goal_rows: pd.DataFrame, renderer: _Charts) -> None:
         group = clean(rec[roll.columns[0]])
         text = f"{group}：{fmt.percent(rec['平均进度'])}（{int(rec['任务数'])}项）"
         _paragraph(tf, text, 18, align=PP_ALIGN.LEFT, space=8)
+    chart = None
     if not roll.empty:
-        chart = charts.progress_chart(roll, by=roll.columns[0], title="各类别平均进度（%）")
+        try:
+            chart = charts.progress_chart(roll, by=roll.columns[0], title="各类别平均进度（%）")
+        except Exception:
+            log.warning("deck: no goals chart", exc_info=True)
+    if chart is not None:
         chart_left = MARGIN + left_w + Inches(0.3)
         renderer.place(slide, chart, GOALS_CHART_WIDTH, chart_left, top, SLIDE_W - MARGIN - chart_left, height)
     add_source(slide)

@@ -157,7 +157,10 @@ def _go_search() -> None:
 
 def follow_sidebar_search(search_page) -> None:
     if st.session_state.pop("_goto_search", False):
-        st.switch_page(search_page)
+        # The query goes into the URL too: the frontend does not write a bound widget's value
+        # set through session_state before the widget exists, so the link would lack ?q=.
+        q = st.session_state.get("q", "")
+        st.switch_page(search_page, query_params={"q": q} if q else None)
 
 
 # ---------------------------------------------------------------- figures

@@ -126,13 +126,14 @@ def _check_file(df: pd.DataFrame | None, kind: str, info: FileInfo) -> tuple[pd.
             c.add_mask(df, s == "", col.name, "必填，不能为空")
         if col.kind == "id":
             dup = s.duplicated(keep="first") & (s != "")
-            first_row = dict(zip(s[~s.duplicated()], excel_rows(s[~s.duplicated()].index)))
-            c.add_mask(
-                df,
-                dup,
-                col.name,
-                lambda v, first_row=first_row: f"编号重复（第 {first_row.get(v)} 行已使用），编号必须唯一",
-            )
+            if dup.any():  # the id -> first row map costs a pass over every id: only when needed
+                first_row = dict(zip(s[~s.duplicated()], excel_rows(s[~s.duplicated()].index)))
+                c.add_mask(
+                    df,
+                    dup,
+                    col.name,
+                    lambda v, first_row=first_row: f"编号重复（第 {first_row.get(v)} 行已使用），编号必须唯一",
+                )
         elif col.kind in ("number", "int"):
             num, text, bad = parse_numbers(s)
             c.add_mask(df, bad, col.name, number_hint)
@@ -212,29 +213,43 @@ _KIND_RULES = {
 }
 
 
+def _member(values, known: set[str] | pd.Series) -> np.ndarray:
+    """values.isin(known) as a bool array. A column of known values is matched through object
+    arrays: pandas' isin on a str column converts every known value to a pyarrow scalar first,
+    which takes about a second for 100 000 ids."""
+    if isinstance(known, set):
+        return np.asarray(pd.Series(values, dtype=object).isin(known), dtype=bool)
+    probe = pd.Series(np.asarray(values, dtype=object), dtype=object)
+    return np.asarray(probe.isin(known.to_numpy(dtype=object)), dtype=bool)
+
+
 def _cross_rules(t: dict[str, pd.DataFrame], files: dict[str, FileInfo], loaded: set[str]) -> list[Issue]:
     """References between files: sections known, baseline ids and goal ids exist, parents exist."""
     out: list[Issue] = []
 
-    def check(kind: str, col: str, known: set[str], what: str, multi: bool = False) -> None:
+    def check(kind: str, col: str, known: set[str] | pd.Series, what: str, multi: bool = False) -> None:
         df = t[kind]
         label = schema.column(kind, col).label
         s = df[col]
         nonempty = s[s != ""]
         if multi:
-            for idx, cell in nonempty.items():
-                missing = [x for x in split_ids(cell) if x not in known]
+            cells = list(nonempty.items())
+            refs = list(dict.fromkeys(x for _, cell in cells for x in split_ids(cell)))
+            found = set(np.asarray(refs, dtype=object)[_member(refs, known)]) if refs else set()
+            for idx, cell in cells:
+                missing = [x for x in split_ids(cell) if x not in found]
                 if missing:
                     out.append(
                         Issue(files[kind].name, int(idx) + 2, label, cell, f"{what}中找不到：{'、'.join(missing)}")
                     )
         else:
-            bad = nonempty[~nonempty.isin(known)]
+            bad = nonempty[~_member(nonempty, known)]
             for idx, cell in bad.items():
                 out.append(Issue(files[kind].name, int(idx) + 2, label, cell, f"{what}中没有这一项"))
 
     sections = set(t[schema.SECTIONS]["section"]) - {""}
-    ind_ids = set(t[schema.INDICATORS]["id"]) - {""}
+    # ids stay columns (a set of 100 000 ids costs more than the checks that use it)
+    ind_ids = t[schema.INDICATORS]["id"]
     goal_ids = set(t[schema.GOALS]["id"]) - {""}
     sec_file, ind_file, goal_file = (files[k].name for k in (schema.SECTIONS, schema.INDICATORS, schema.GOALS))
     if schema.SECTIONS in loaded:
