@@ -16,17 +16,7 @@ with tab_a:
     units = list(options)
     unit = st.selectbox("单位（同一张图只比较同一单位的指标）", units, key="unit", bind="query-params")
     pool = options.get(unit, ind.iloc[0:0])
-    labels = dict(
-        zip(
-            pool["id"],
-            pool["section"]
-            + " · "
-            + pool["indicator"]
-            + pool["scope"].map(lambda s: f"（{s}）" if s else "")
-            + "："
-            + [fmt.row_figure(r) for r in pool.to_dict("records")],
-        )
-    )
+    labels = compare.option_labels(pool)
     chosen = st.multiselect(
         "选择要对比的指标（可跨板块）",
         list(labels),
@@ -86,7 +76,7 @@ with tab_c:
                     f"（{'+' if pct >= 0 else '−'}{abs(pct):.1f}%）" if pd.notna(pct) else ""
                 )
                 c1.metric(
-                    f"{r['indicator']}（{r['section']}，{r['from_year']}→{r['to_year']}）",
+                    ui.text(f"{r['indicator']}（{r['section']}，{r['from_year']}→{r['to_year']}）"),
                     fmt.figure(r["to_value"], r["unit"]),
                     delta=delta,
                     delta_color="off",

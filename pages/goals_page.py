@@ -25,7 +25,7 @@ if not late.empty:
 if not soon.empty:
     st.warning(
         f"未来 30 天内到期的任务 {len(soon)} 项："
-        + "、".join(f"{r['task']}（{r['due']}）" for r in soon.head(10).to_dict("records")),
+        + "、".join(f"{ui.text(r['task'])}（{r['due']}）" for r in soon.head(10).to_dict("records")),
         icon=":material/schedule:",
     )
 

@@ -43,7 +43,7 @@ for sec in b.sections.to_dict("records"):
 st.header("存在的问题")
 for p in b.problems.to_dict("records"):
     with st.container(border=True):
-        st.markdown(f"**{p['id']}　{ui.text(p['problem'])}**")
+        st.markdown(f"**{ui.text(p['id'])}　{ui.text(p['problem'])}**")
         st.text(p["detail"])
         ids = goals.split_ids(p["goal_ids"])
         if ids:

@@ -29,7 +29,11 @@ if slide["kind"] == "section":
     figures = ui.headline_rows(rows, 6).to_dict("records")
     for start in range(0, len(figures), 3):
         for col, row in zip(st.columns(3), figures[start : start + 3]):
-            col.metric(fmt.label(row["indicator"], row["scope"]), fmt.row_figure(row), help=f"原文：{row['source']}")
+            col.metric(
+                ui.text(fmt.label(row["indicator"], row["scope"])),
+                fmt.row_figure(row),
+                help=f"原文：{ui.literal(row['source'])}",
+            )
     spec = ui.mini_specs(b).get(name)
     if spec:
         ui.chart(spec, key=f"slide-chart-{n}")
@@ -44,7 +48,7 @@ elif slide["kind"] == "goals":
 else:
     st.title("存在的问题")
     for p in b.problems.to_dict("records"):
-        st.header(p["problem"])
+        st.header(ui.text(p["problem"]))
         st.text(p["detail"])
 
 st.divider()

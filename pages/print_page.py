@@ -30,5 +30,6 @@ else:
         st.markdown(f"#### {ui.text(topic)}")
         ui.render_blocks(blocks, key_prefix=f"print-{part}-{topic}")
     st.markdown("#### 全部指标与原文")
-    st.table(ui.figures_table(rows.loc[rows["year"] == year] if year is not None else rows))
+    table = ui.figures_table(rows.loc[rows["year"] == year] if year is not None else rows)
+    st.table(table.astype(str).map(ui.literal))  # st.table renders Markdown in cells: data as text
 st.caption(f"数据来源：《铁石口镇2020年工作总结和2021年工作打算》 · 数据载入于 {b.loaded_at}")

@@ -577,13 +577,6 @@ def test_ids_unique_and_references_resolve(tables):
     assert_none(check_ids_and_references(*(tables[k] for k in ("sections", "indicators", "goals_2021", "problems"))))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="data defect, reported, not fixed here: DJ-008 (经营性收入10万以上的村14个) and DJ-010 "
-    "(20万元以上的村4个) both name DJ-003 (14个村) as parent, so the section page stacks 14 + 4 = 18 of "
-    "14 villages. Fix: empty DJ-008's parent (DJ-010 then shows 4 of 14), or empty DJ-008's parent and point "
-    "DJ-010 at DJ-008. Remove this marker once the data is fixed.",
-)
 def test_parts_add_up_to_no_more_than_their_whole(tables):
     assert_none(check_parts_within_whole(tables["indicators"]))
 
@@ -735,9 +728,9 @@ def _parent_other_unit(t, e):
 
 
 def _nested_parent(t, e):
-    _where(t["indicators"], "经营性收入20万元以上的村4个", "4")["parent"] = _where(
-        t["indicators"], "其中经营性收入10万以上的村14个", "14"
-    )["id"]
+    ten = _where(t["indicators"], "其中经营性收入10万以上的村14个", "14")
+    ten["parent"] = _where(t["indicators"], "14个村共完成村集体收入537.65万", "14")["id"]
+    _where(t["indicators"], "经营性收入20万元以上的村4个", "4")["parent"] = ten["id"]
 
 
 def _dangling_goal_id(t, e):

@@ -21,7 +21,7 @@ DANGEROUS = [
     "@SUM(1)",
     "+1+1",
     "-2+3+cmd|' /C calc'!A0",
-    "=HYPERLINK(\"http://example.invalid\",\"点我\")",
+    '=HYPERLINK("http://example.invalid","点我")',
     "\t=1+1",
     "\r=1+1",
 ]

@@ -200,9 +200,9 @@ def test_overview_cards_are_the_highlighted_figures_with_separators_and_units(sh
         assert len(labels) == min(3, len(ranked)) or not ranked
         for row, label in zip(ranked[:3], labels):
             assert row["indicator"] in label, (sec["section"], row["id"], label)
-    shown = {m.label: m.value for m in app.metric}
-    assert shown["拆除“空心房”主房栋数"] == "1,601栋"
-    assert shown["拆除“空心房”主房面积"] == "134,163平方米"
+    values = {m.label: m.value for m in app.metric}
+    assert values["拆除“空心房”主房栋数"] == "1,601栋"
+    assert values["拆除“空心房”主房面积"] == "134,163平方米"
 
 
 def test_overview_card_follows_the_highlight_column(data_dir):

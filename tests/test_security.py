@@ -19,7 +19,7 @@ from townboard.data import load
 X = "<script>alert(1)</script>"
 
 # Elements whose content Streamlit shows as plain text (no Markdown, no HTML): data may go there as is.
-PLAIN = {"text", "dataframe", "vega_lite_chart", "multiselect", "selectbox", "code", "json"}
+PLAIN = {"text", "dataframe", "vega_lite_chart", "multiselect", "selectbox", "text_input", "text_area", "code", "json"}
 
 RAW = re.compile(r"(?<!\\)<script", re.IGNORECASE)  # not preceded by a Markdown escape
 
@@ -64,6 +64,8 @@ def raw_markup(at) -> list[str]:
 
 
 def unescape(md: str) -> str:
+    """Markdown source -> the text it shows: search highlights unwrapped, backslash escapes removed."""
+    md = re.sub(r":orange-background\[\*\*(.*?)\*\*\]", r"\1", md)
     return re.sub(r"\\(.)", r"\1", md)
 
 

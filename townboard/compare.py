@@ -55,3 +55,13 @@ def same_unit_options(indicators: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """unit -> its indicators (units with at least two), most common units first."""
     counts = indicators["unit"].value_counts()
     return {u: indicators.loc[indicators["unit"] == u] for u in counts.index if counts[u] >= 2}
+
+
+def option_labels(pool: pd.DataFrame) -> dict[str, str]:
+    """id -> 'DJ-004 党建引领 · 村集体收入（14个村合计）'. No figure in it: a shared link, which keeps
+    these labels, must still work after a value is corrected."""
+    from townboard import fmt
+
+    return {
+        r["id"]: f"{r['id']} {r['section']} · {fmt.label(r['indicator'], r['scope'])}" for r in pool.to_dict("records")
+    }

@@ -5,6 +5,7 @@ The only module of townboard/ that imports streamlit besides the page files.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -171,9 +172,9 @@ def metric_card(row: dict, link_page=None, help_text: str | None = None) -> None
     label = fmt.label(row["indicator"], row.get("scope", ""))
     extra = " · ".join(x for x in (row.get("period"), row.get("scope")) if x)
     st.metric(
-        label,
+        text(label),
         fmt.row_figure(row),
-        help=help_text or f"原文：{row['source']}" + (f"\n\n{extra}" if extra else ""),
+        help=help_text or f"原文：{literal(row['source'])}" + (f"\n\n{literal(extra)}" if extra else ""),
         border=True,
     )
     if link_page is not None:
@@ -191,7 +192,7 @@ def render_blocks(blocks: list[charts.Block], key_prefix: str) -> None:
                         metric_card(row)
         else:
             if block.title:
-                st.caption(block.title)
+                st.caption(text(block.title))
             st.vega_lite_chart(spec=block.spec, width="stretch", key=f"{key_prefix}-{n}")
 
 
@@ -291,6 +292,15 @@ def text(value) -> str:
     from townboard.search import escape_markdown
 
     return escape_markdown(str(value))
+
+
+_LITERAL = re.compile(r"([\\`*_\[\]<>&])")
+
+
+def literal(value) -> str:
+    """Data text for Markdown places that should read exactly as typed (help tips, st.table cells):
+    what could start HTML, a link, code or emphasis is escaped; digits, dots and dashes stay as they are."""
+    return _LITERAL.sub(r"\\\1", str(value)).replace("\n", " ")
 
 
 def deck_button(state: DataState, key: str) -> None:
@@ -406,13 +416,13 @@ def goal_card(goal: dict, bundle: Bundle) -> None:
         progress = float(goal["progress"]) if pd.notna(goal["progress"]) else 0.0
         st.progress(min(100, max(0, int(round(progress)))) / 100, text=f"进度 {fmt.percent(progress)}")
         facts = [
-            f"责任人：{goal['owner'] or '未指定'}",
+            f"责任人：{text(goal['owner']) if goal['owner'] else '未指定'}",
             f"完成时限：{goal['due'] or '未定'}",
         ]
         if pd.notna(goal.get("target")):
-            facts.append(f"目标值：{fmt.figure(goal['target'], goal['unit'])}")
+            facts.append(f"目标值：{text(fmt.figure(goal['target'], goal['unit']))}")
         if pd.notna(goal.get("actual")):
-            facts.append(f"完成值：{fmt.figure(goal['actual'], goal['unit'])}")
+            facts.append(f"完成值：{text(fmt.figure(goal['actual'], goal['unit']))}")
         if goal.get("updated"):
             facts.append(f"更新于 {goal['updated']}")
         st.caption(" · ".join(facts))
@@ -428,7 +438,7 @@ def goal_card(goal: dict, bundle: Bundle) -> None:
                     )
                 for p in probs.to_dict("records"):
                     st.markdown(f"- 回应问题 **{text(p['problem'])}**")
-        st.caption(f"原文：{goal['source']}")
+        st.caption(f"原文：{text(goal['source'])}")
 
 
 def goal_edit_form(state: DataState) -> None:

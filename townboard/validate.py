@@ -64,10 +64,16 @@ def number_hint(value: str) -> str:
 
 def parse_numbers(s: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     """-> (floats, normalised text, mask of non-empty cells that are not finite numbers)."""
-    text = normalise_number_text(s.astype(str))
-    num = pd.to_numeric(text, errors="coerce").astype(float)
-    bad = (s != "") & ~np.isfinite(num.to_numpy())
-    return num.where(~bad), text.where(s != "", ""), bad
+    filled = s != ""
+    if filled.all() or not len(s):
+        text = normalise_number_text(s.astype(str))
+    else:  # optional columns are mostly empty: normalise only the filled cells ("" stays "")
+        text = normalise_number_text(s[filled].astype(str)).reindex(s.index, fill_value="")
+    # to_numeric on a plain object array: the same parser, without a slower detour for str columns
+    num = pd.Series(np.nan, index=s.index, name=s.name)
+    num[filled] = pd.to_numeric(text[filled].to_numpy(dtype=object), errors="coerce").astype(float)
+    bad = filled & ~np.isfinite(num.to_numpy())
+    return num.where(~bad), text.where(filled, ""), bad
 
 
 _DATE_PATTERNS = (
@@ -83,6 +89,8 @@ def parse_dates(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     text = s.astype(str).str.translate(str.maketrans("０１２３４５６７８９－／", "0123456789-/"))
     out = pd.Series("", index=s.index, dtype=object)
     for pattern, _ in _DATE_PATTERNS:
+        if not ((text != "") & (out == "")).any():  # every date already read (or none given)
+            break
         parts = text.str.extract(pattern)
         hit = parts[0].notna() & (out == "")
         if hit.any():
@@ -214,13 +222,21 @@ _KIND_RULES = {
 
 
 def _member(values, known: set[str] | pd.Series) -> np.ndarray:
-    """values.isin(known) as a bool array. A column of known values is matched through object
-    arrays: pandas' isin on a str column converts every known value to a pyarrow scalar first,
-    which takes about a second for 100 000 ids."""
+    """values.isin(known) as a bool array, for a set or a (long) column of known values.
+
+    pandas' isin on a str column turns every value looked for into a pyarrow scalar first (about a
+    second for 100 000 ids), so a long column is searched for the few distinct values instead."""
+    if isinstance(values, pd.Series) and isinstance(known, set):
+        return np.asarray(values.isin(known), dtype=bool)
+    values = list(values)
     if isinstance(known, set):
-        return np.asarray(pd.Series(values, dtype=object).isin(known), dtype=bool)
-    probe = pd.Series(np.asarray(values, dtype=object), dtype=object)
-    return np.asarray(probe.isin(known.to_numpy(dtype=object)), dtype=bool)
+        return np.array([v in known for v in values], dtype=bool)
+    wanted = list(dict.fromkeys(values))
+    if len(wanted) <= 10_000:
+        present = set(known[known.isin(wanted)])
+    else:
+        present = set(known.to_numpy(dtype=object)) & set(wanted)
+    return np.array([v in present for v in values], dtype=bool)
 
 
 def _cross_rules(t: dict[str, pd.DataFrame], files: dict[str, FileInfo], loaded: set[str]) -> list[Issue]:

@@ -13,12 +13,23 @@ Screenshots and server logs go to test-artifacts/e2e/ (gitignored).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, suppress
 from pathlib import Path
 
 import pytest
-from e2e_support import CHROME_ARGS, TIMEOUT_MS, VIEWPORT, Server, copy_data, find_chromium, run_server, skip_reason
+from e2e_support import (
+    ARTIFACTS,
+    CHROME_ARGS,
+    TIMEOUT_MS,
+    VIEWPORT,
+    Server,
+    copy_data,
+    find_chromium,
+    run_server,
+    skip_reason,
+)
 
 E2E_DIR = Path(__file__).resolve().parent
 SKIP_REASON = skip_reason()
@@ -68,9 +79,24 @@ def tb_context(tb_browser):
     ctx.close()
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"tb_report_{report.when}", report)
+    return report
+
+
 @pytest.fixture
-def tb_page(tb_context):
-    return tb_context.new_page()
+def tb_page(tb_context, request):
+    """A page in a fresh context; when the test fails, a screenshot of what it saw is kept."""
+    page = tb_context.new_page()
+    yield page
+    report = getattr(request.node, "tb_report_call", None)
+    if report is not None and report.failed and not page.is_closed():
+        name = re.sub(r"[^\w.-]+", "_", request.node.name)
+        with suppress(Exception):
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / f"FAILED-{name}.png"), timeout=10_000)
 
 
 @pytest.fixture
