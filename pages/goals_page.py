@@ -14,7 +14,12 @@ st.caption("《2021年工作打算》中的一条主线、两个重点、三个�
 late = goals.overdue(g_all)
 soon = goals.due_soon(g_all)
 if not late.empty:
-    st.error(f"有 {len(late)} 项任务已超过完成时限且未完成：", icon=":material/alarm:")
+    st.error(
+        f"有 {len(late)} 项任务已超过完成时限且未完成："
+        + "、".join(ui.text(t) for t in late["task"].head(5))
+        + ("等" if len(late) > 5 else ""),
+        icon=":material/alarm:",
+    )
     st.dataframe(
         late.assign(逾期=late["逾期天数"].map(lambda d: f"逾期 {d} 天"))[
             ["id", "task", "owner", "due", "status", "逾期"]
@@ -50,7 +55,11 @@ with c1:
 with c2:
     ui.chart(ui.progress_spec(b, g, "theme"), key="progress-theme")
 
-# --- the goals, grouped by 类别 and 方向
+st.subheader("任务一览")
+st.dataframe(ui.goals_table(g), hide_index=True, width="stretch", column_config=ui.GOALS_TABLE_CONFIG)
+
+# --- the goals, grouped by 类别 and 方向; details folded unless the list is filtered
+filtered = bool(groups or statuses or owners or sections)
 for group in schema.GOAL_GROUPS:
     in_group = g.loc[g["group"] == group]
     if in_group.empty:
@@ -58,8 +67,11 @@ for group in schema.GOAL_GROUPS:
     st.header(group)
     for theme, rows in in_group.groupby("theme", sort=False):
         st.subheader(theme)
-        for goal in rows.to_dict("records"):
-            ui.goal_card(goal, b)
+        with st.expander(
+            f"{len(rows)} 项任务 · 平均进度 {goals.fmt_progress(goals.average_progress(rows))}", expanded=filtered
+        ):
+            for goal in rows.to_dict("records"):
+                ui.goal_card(goal, b)
 
 # --- updating
 st.header("更新任务进展")

@@ -38,7 +38,9 @@ for sec in b.sections.to_dict("records"):
                 ui.metric_card(row)
         if name in minis:
             ui.chart(minis[name], key=f"mini-{name}")
-        st.page_link(ui.section_pages()[name], label=f"查看“{name}”全部 {len(rows)} 项指标", icon=":material/arrow_forward:")
+        st.page_link(
+            ui.section_pages()[name], label=f"查看“{name}”全部 {len(rows)} 项指标", icon=":material/arrow_forward:"
+        )
 
 st.header("存在的问题")
 for p in b.problems.to_dict("records"):

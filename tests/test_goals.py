@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import assert_no_exception, new_app, texts
+from conftest import SHIPPED, assert_no_exception, new_app, texts
 from streamlit.util import calc_hash
 
 from townboard import goals, schema, store
@@ -70,6 +70,14 @@ def tasks_of(path: Path) -> dict[str, str]:
     rows = read_rows(path)
     i = rows[0].index("task")
     return {r[0]: r[i] for r in rows[1:] if r}
+
+
+# The shipped plan, read independently of the loader: ids per group, in file order.
+_SHIPPED_ROWS = read_rows(SHIPPED / GOALS_CSV)
+N_GOALS = len(_SHIPPED_ROWS) - 1
+GROUP_IDS = {
+    g: [r[0] for r in _SHIPPED_ROWS[1:] if r[_SHIPPED_ROWS[0].index("group")] == g] for g in schema.GOAL_GROUPS
+}
 
 
 @pytest.fixture
@@ -132,7 +140,7 @@ def goals_page(password: str | None = None, monkeypatch=None, query: dict | None
     return at
 
 
-# Editing tests open the page filtered to 一条主线 (4 cards instead of 71): the edit form always
+# Editing tests open the page filtered to 一条主线 (4 cards instead of all 71): the edit form always
 # lists every goal, and each rerun is much cheaper.
 ONE_LINE = {"group": "一条主线"}
 
@@ -150,7 +158,7 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 
 def test_status_counts_cover_every_status_in_contract_order(plan):
-    assert goals.status_counts(plan) == {"未开始": 67, "进行中": 2, "已完成": 1, "滞后": 1}
+    assert goals.status_counts(plan) == {"未开始": N_GOALS - 4, "进行中": 2, "已完成": 1, "滞后": 1}
     assert list(goals.status_counts(plan)) == list(schema.GOAL_STATUSES)
 
 
@@ -161,8 +169,8 @@ def test_status_counts_of_the_shipped_plan(data_dir):
 
 
 def test_average_progress(plan):
-    assert goals.average_progress(plan) == pytest.approx((40 + 100 + 20 + 10) / 71)
-    assert goals.fmt_progress(goals.average_progress(plan)) == "2.4%"
+    assert goals.average_progress(plan) == pytest.approx((40 + 100 + 20 + 10) / N_GOALS)
+    assert goals.fmt_progress(50.0) == "50%" and goals.fmt_progress(2.3943) == "2.4%"
     assert goals.average_progress(plan.iloc[0:0]) is None
     assert goals.fmt_progress(None) == "—"
 
@@ -171,8 +179,9 @@ def test_rollup_by_group_in_plan_order(plan):
     r = goals.rollup(plan, "group")
     assert list(r.columns) == ["类别", "平均进度", "任务数"]
     assert list(r["类别"]) == list(schema.GOAL_GROUPS)
-    assert list(r["任务数"]) == [4, 15, 27, 25]
-    assert list(r["平均进度"]) == pytest.approx([0.0, round(160 / 15, 1), round(10 / 27, 1), 0.0])
+    sizes = [len(GROUP_IDS[g]) for g in schema.GOAL_GROUPS]
+    assert list(r["任务数"]) == sizes
+    assert list(r["平均进度"]) == pytest.approx([0.0, round(160 / sizes[1], 1), round(10 / sizes[2], 1), 0.0])
 
 
 def test_rollup_by_theme_in_order_of_appearance(plan):
@@ -225,8 +234,10 @@ def test_due_soon_within_30_days(plan):
 
 def test_filter_goals(plan):
     assert len(goals.filter_goals(plan)) == len(plan)
-    assert len(goals.filter_goals(plan, groups=["两个重点"])) == 15
-    assert len(goals.filter_goals(plan, groups=["一条主线", "两个重点"])) == 19
+    assert list(goals.filter_goals(plan, groups=["两个重点"])["id"]) == GROUP_IDS["两个重点"]
+    assert len(goals.filter_goals(plan, groups=["一条主线", "两个重点"])) == len(
+        GROUP_IDS["一条主线"] + GROUP_IDS["两个重点"]
+    )
     assert list(goals.filter_goals(plan, statuses=["进行中"])["id"]) == ["G05", "G08"]
     assert list(goals.filter_goals(plan, owners=["镇扶贫办"])["id"]) == ["G05", "G06"]
     eco = goals.filter_goals(plan, sections=["生态环境"])
@@ -243,12 +254,12 @@ def test_goals_page_renders_the_shipped_plan(data_dir):
     assert_no_exception(at)
     assert at.title[0].value == "2021年目标跟踪"
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["未开始"] == "71 项"
+    assert metrics["未开始"] == f"{N_GOALS} 项"
     assert metrics["已完成"] == "0 项"
     assert metrics["平均进度"] == "0%"
-    assert filtered_count(at) == 71
+    assert filtered_count(at) == N_GOALS
     assert [h.value for h in at.header][:4] == list(schema.GOAL_GROUPS)
-    assert len(shown_goal_ids(at)) == 71
+    assert len(shown_goal_ids(at)) == N_GOALS
     assert not at.error  # nothing overdue: the shipped plan has no due dates
     assert "还没有通过看板保存的更新" in texts(at)
 
@@ -288,9 +299,9 @@ def test_filters_narrow_the_list(plan_dir):
     at = goals_page()
     at.multiselect(key="group").select("两个重点").run()
     assert_no_exception(at)
-    assert filtered_count(at) == 15
+    assert filtered_count(at) == len(GROUP_IDS["两个重点"])
     assert [h.value for h in at.header if h.value in schema.GOAL_GROUPS] == ["两个重点"]
-    assert set(shown_goal_ids(at)) == {f"G{n:02d}" for n in range(5, 20)}
+    assert shown_goal_ids(at) == GROUP_IDS["两个重点"]
 
     at.multiselect(key="status").select("进行中").run()
     assert filtered_count(at) == 2
@@ -433,7 +444,7 @@ def test_saving_through_the_form(data_dir, monkeypatch):
     at.run()
     assert_no_exception(at)
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["进行中"] == "1 项" and metrics["未开始"] == "70 项"
+    assert metrics["进行中"] == "1 项" and metrics["未开始"] == f"{N_GOALS - 1} 项"
     assert "进度 40%" in progress_texts(at)
     assert ":blue-badge[进行中]" in [m.value for m in at.markdown]
     assert "最新进展：已完成第一轮入户核查" in [t.value for t in at.text]

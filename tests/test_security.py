@@ -10,8 +10,9 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, assert_no_exception, new_app, open_page
+from conftest import ROOT, assert_no_exception, new_app
 from streamlit.testing.v1.element_tree import Block
+from streamlit.util import calc_hash
 
 from townboard import ui
 from townboard.data import load
@@ -104,32 +105,36 @@ def xss_dir(data_dir) -> Path:
     return data_dir
 
 
-@pytest.fixture
-def app_xss(xss_dir):
-    return new_app().run()
+def start_on(url_path: str, **query):
+    """A fresh session whose first request is /url_path?query (the entry script runs, then that page)."""
+    at = new_app()
+    at._page_hash = calc_hash(url_path)  # noqa: SLF001 - st.Page hashes its url_path
+    at.query_params.update(query)
+    return at.run()
 
 
 # ---------------------------------------------------------------- every page
 
 
-def test_overview(app_xss):
-    at = app_xss
+def test_overview(xss_dir):
+    at = new_app().run()  # the default page
+    assert at.title[0].value == "铁石口镇2020年工作成效看板"
     check(at)
     assert any(unescape(m.label) == X for m in at.metric)  # the headline card of 党建引领
     assert any(unescape(m.proto.help).startswith("原文：" + X) for m in at.metric)
     assert X in [t.value for t in at.text]  # the problem's explanation, as plain text
 
 
-def test_goals_page(app_xss):
-    at = open_page(app_xss, "goals")
+def test_goals_page(xss_dir):
+    at = start_on("goals")
     check(at)
     assert any(unescape(m.value).startswith(f"**G05\u3000{X}") for m in at.markdown)
     assert any(X in unescape(w.value) for w in at.warning)  # due within 30 days
 
 
-def test_goals_edit_form(app_xss, monkeypatch):
+def test_goals_edit_form(xss_dir, monkeypatch):
     monkeypatch.setenv("TOWNBOARD_ADMIN_PASSWORD", "pw")
-    at = open_page(app_xss, "goals")
+    at = start_on("goals", group="两个重点")
     at.text_input(key="goals-password").input("pw")
     next(b for b in at.button if b.label == "进入编辑").click().run()
     at.selectbox(key="edit_goal").set_value("G05").run()
@@ -138,53 +143,40 @@ def test_goals_edit_form(app_xss, monkeypatch):
 
 
 @pytest.mark.parametrize("page", ["data", "compare", "print"])
-def test_other_pages(app_xss, page):
-    check(open_page(app_xss, page), expect_payload=page != "data")
+def test_other_pages(xss_dir, page):
+    check(start_on(page), expect_payload=page != "data")
 
 
 def test_compare_page_with_the_goal_and_problem_shown(xss_dir):
-    at = new_app()
-    at.query_params["sec"] = "产业发展"  # its 2021 goals answer P1
-    at.run()
-    check(open_page(at, "compare"))
-    at = new_app()
-    at.query_params["sec"] = "脱贫攻坚"  # G05 continues 脱贫攻坚
-    at.run()
-    at = open_page(at, "compare")
+    check(start_on("compare", sec="产业发展"))  # its 2021 goals answer P1
+    at = start_on("compare", sec="脱贫攻坚")  # G05 continues 脱贫攻坚
     check(at)
     assert any(X in unescape(m.value) for m in at.markdown)
 
 
 def test_print_page_of_a_section(xss_dir):
-    at = new_app()
-    at.query_params["part"] = "党建引领"
-    at.run()
-    at = open_page(at, "print")
+    at = start_on("print", part="党建引领")
     check(at)
     assert at.table, "no table on the printable section"
 
 
 def test_search_page(xss_dir):
-    at = new_app()
-    at.query_params["q"] = "alert"
-    at.run()
-    at = open_page(at, "search")
+    at = start_on("search", q="alert")
     check(at)
     assert any("共找到" in s.value for s in at.success)
 
 
 @pytest.mark.parametrize("slide", ["1", "9"], ids=["党建引领", "problems"])
 def test_present_page(xss_dir, slide):
-    at = new_app()
-    at.query_params["slide"] = slide
-    at.run()
-    at = open_page(at, "present")
+    at = start_on("present", slide=slide)
     check(at)
+    assert at.query_params.get("present") == "1"
 
 
 @pytest.mark.parametrize("section", SECTIONS)
-def test_section_pages(app_xss, section):
-    at = open_page(app_xss, section)
+def test_section_pages(xss_dir, section):
+    at = start_on(section)
+    assert at.title[0].value.endswith(section)
     check(at, expect_payload=section == "党建引领")
 
 

@@ -186,12 +186,16 @@ def make_dataset(folder: Path, rows: int, seed: int = 20201130) -> int:
 # ---------------------------------------------------------------- worker (one size, fresh process)
 
 
-def _timed(fn, repeats: int) -> list[float]:
+def _timed(fn, repeats: int, cpu: list[float] | None = None) -> list[float]:
+    """Wall times of `repeats` calls; the process CPU time of each call goes into `cpu` when given."""
     out = []
     for _ in range(repeats):
+        c = time.process_time()
         t = time.perf_counter()
         fn()
         out.append(time.perf_counter() - t)
+        if cpu is not None:
+            cpu.append(time.process_time() - c)
     return out
 
 
@@ -209,6 +213,8 @@ def _repeats(rows: int) -> int:
 
 
 def measure_data(data_dir: Path, rows: int) -> dict:
+    import warnings
+
     import pandas as pd
 
     from townboard.data import load
@@ -217,34 +223,41 @@ def measure_data(data_dir: Path, rows: int) -> dict:
     reps = _repeats(rows)
     files = [data_dir / f for f in ("sections.csv", "indicators.csv", "goals_2021.csv", "problems.csv")]
 
-    def bare():
-        for f in files:
-            pd.read_csv(f)
+    def bare():  # what a script without the loader would do: pandas' defaults, same four files
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # DtypeWarning: mixed types in mostly-empty columns
+            for f in files:
+                pd.read_csv(f)
 
     bundle = load(data_dir)  # warm imports and the OS file cache
     bare()
-    assert bundle.ok, [str(i) for i in bundle.errors[:5]]
-    load_t, bare_t = [], []
-    for _ in range(reps):  # interleaved so drift hits both alike
-        load_t += _timed(lambda: load(data_dir), 1)
-        bare_t += _timed(bare, 1)
+    if not bundle.ok:
+        raise RuntimeError(f"synthetic data did not validate: {[str(i) for i in bundle.errors[:5]]}")
+    load_t, bare_t, load_c, bare_c = [], [], [], []
+    for _ in range(reps):  # interleaved so that drift in the machine's load hits both alike
+        load_t += _timed(lambda: load(data_dir), 1, load_c)
+        bare_t += _timed(bare, 1, bare_c)
     t = time.perf_counter()
     index = build_index(bundle, load_report(data_dir))
     index_t = time.perf_counter() - t
-    lat, hits = [], {}
+    lat, cpu, hits = [], [], {}
     search(index, QUERIES[0])
     for q in QUERIES:
-        lat += _timed(lambda q=q: search(index, q), reps * 2)
+        lat += _timed(lambda q=q: search(index, q), reps * 2, cpu)
         hits[q] = len(search(index, q).hits)
+    med = statistics.median
     return {
         "rows": len(bundle.indicators),
         "warnings": len(bundle.warnings),
-        "load_s": statistics.median(load_t),
-        "bare_s": statistics.median(bare_t),
+        "load_s": med(load_t),
+        "bare_s": med(bare_t),
+        "load_cpu_s": med(load_c),
+        "bare_cpu_s": med(bare_c),
         "index_s": index_t,
         "index_rows": len(index),
-        "search_median_s": statistics.median(lat),
+        "search_median_s": med(lat),
         "search_p95_s": _p95(lat),
+        "search_cpu_median_s": med(cpu),
         "search_hits": hits,
         "rss_data_mb": _maxrss_mb(),
     }
@@ -252,7 +265,8 @@ def measure_data(data_dir: Path, rows: int) -> dict:
 
 def _open(at, url_path: str):
     """Switch an AppTest (after one run) to the page registered under url_path and run it."""
-    hashes = [h for h, info in at._registered_pages.items() if info.get("url_pathname") == url_path]  # noqa: SLF001
+    wanted = {url_path, ""} if url_path == "overview" else {url_path}  # the default page is served at "/"
+    hashes = [h for h, info in at._registered_pages.items() if info.get("url_pathname") in wanted]  # noqa: SLF001
     if not hashes:
         raise RuntimeError(f"no page with url_path {url_path!r}")
     at._page_hash = hashes[0]  # noqa: SLF001
@@ -270,21 +284,26 @@ def measure_pages(data_dir: Path, rows: int, which: list[str]) -> dict:
     reps = 9 if rows <= 10_000 else 5
     timeout = 600
 
-    def warm(at) -> tuple[float, list[float], list[str]]:
+    def warm(at) -> dict:
         t = time.perf_counter()
-        at.run()  # first rerun after opening: still fills per-page caches
+        at.run()  # first rerun after opening: may still fill per-page caches
         first_rerun = time.perf_counter() - t
-        times = _timed(at.run, reps)
-        errors = [str(e.value)[:200] for e in at.exception]
-        return first_rerun, times, errors
+        cpu: list[float] = []
+        times = _timed(at.run, reps, cpu)
+        return {
+            "first_rerun_s": first_rerun,
+            "rerun_s": statistics.median(times),
+            "rerun_cpu_s": statistics.median(cpu),
+            "all": times,
+            "errors": [str(e.value)[:200] for e in at.exception],
+            "elements": _count_elements(at),
+        }
 
     out: dict[str, dict] = {}
     at = AppTest.from_file(str(floor_script), default_timeout=timeout)
     t = time.perf_counter()
     at.run()
-    open_s = time.perf_counter() - t
-    first, times, errors = warm(at)
-    out["floor"] = {"open_s": open_s, "rerun_s": statistics.median(times), "all": times, "errors": errors}
+    out["floor"] = {"open_s": time.perf_counter() - t} | warm(at)
 
     labels = dict((url, label) for label, url in PAGES)
     for url in which:
@@ -295,16 +314,9 @@ def measure_pages(data_dir: Path, rows: int, which: list[str]) -> dict:
         if url == "search":
             at.text_input(key="q").input(PAGE_QUERY).run()
         open_s = time.perf_counter() - t
-        first, times, errors = warm(at)
-        errors = [str(e.value)[:200] for e in at.exception] + errors
-        out[labels[url]] = {
-            "open_s": open_s,
-            "first_rerun_s": first,
-            "rerun_s": statistics.median(times),
-            "all": times,
-            "errors": errors,
-            "elements": _count_elements(at),
-        }
+        opening_errors = [str(e.value)[:200] for e in at.exception]
+        out[labels[url]] = {"open_s": open_s} | warm(at)
+        out[labels[url]]["errors"] = opening_errors + out[labels[url]]["errors"]
     out["rss_pages_mb"] = _maxrss_mb()
     return out
 

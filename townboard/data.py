@@ -287,6 +287,9 @@ def _read_csv_fast(raw: bytes, text: str, encoding: str) -> pd.DataFrame | None:
     except (pa.ArrowException, ValueError):  # ragged or blank lines: the C parser reports them
         return None
     dtype = pd.StringDtype(na_value=float("nan"))
+    # one contiguous block per column, like the C-parser path: every later filter (take) on a column
+    # split into blocks first glues the blocks together again
+    table = table.combine_chunks()
     return table.to_pandas(types_mapper={pa.string(): dtype, pa.large_string(): dtype}.get).fillna("")
 
 

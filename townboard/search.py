@@ -151,7 +151,13 @@ def build_index(bundle: Bundle, report_text: str = "") -> pd.DataFrame:
         )
     if not parts:
         return pd.DataFrame(columns=["kind", "ref", "title", "text", "section", "unit", "year", "haystack"])
-    return pd.concat(parts, ignore_index=True).fillna("")
+    out = pd.concat(parts, ignore_index=True).fillna("")
+    # Rebuilt column by column so that each is one contiguous array: concat leaves a column in one
+    # block per part, and every filter of a blocked column (each search does several) first copies
+    # the blocks together, which costs more than the search itself at 100 000 rows.
+    return pd.DataFrame({c: out[c].to_numpy(dtype=object) for c in out.columns}, index=out.index).astype(
+        out.dtypes.to_dict()
+    )
 
 
 @dataclass
@@ -160,6 +166,17 @@ class Result:
     terms: list[str]
     section_counts: dict[str, int]
     unit_counts: dict[str, int]
+
+
+def _contains(hay: pd.Series, term: str) -> pd.Series:
+    """hay.str.contains(term, regex=False), faster: pyarrow's plain substring kernel is about five
+    times slower than its regex engine on an escaped literal (90 vs 17 ms over 100 000 rows). Same
+    result: the escaped pattern matches exactly the literal term; anything the regex engine refuses
+    goes the plain way."""
+    try:
+        return hay.str.contains(re.escape(term), regex=True)
+    except Exception:  # noqa: BLE001 - e.g. a control character the regex engine rejects
+        return hay.str.contains(term, regex=False)
 
 
 def search(
@@ -172,7 +189,11 @@ def search(
     mask = pd.Series(True, index=index.index)
     hay = index["haystack"]
     for t in terms:
-        mask &= hay.str.contains(t, regex=False)
+        if mask.all():
+            mask &= _contains(hay, t)
+        elif mask.any():  # later terms: only the rows that still match need looking at
+            mask = mask.copy()
+            mask[mask] = _contains(hay[mask], t).to_numpy(dtype=bool)
     hits = index.loc[mask]
     section_counts = hits.loc[hits["section"] != "", "section"].value_counts().to_dict()
     unit_counts = hits.loc[hits["unit"] != "", "unit"].value_counts().to_dict()
@@ -181,7 +202,9 @@ def search(
     if units:
         hits = hits.loc[hits["unit"].isin(units)]
     order = {k: i for i, k in enumerate(KINDS)}
-    hits = hits.iloc[hits["kind"].map(order).argsort(kind="stable")]
+    ranks = hits["kind"].map(order)
+    if not ranks.is_monotonic_increasing:  # build_index already lists the kinds in order
+        hits = hits.iloc[ranks.argsort(kind="stable")]
     return Result(hits, terms, section_counts, unit_counts)
 
 

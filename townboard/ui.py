@@ -405,6 +405,27 @@ def history_spec(curve: pd.DataFrame) -> dict:
     return charts.to_spec(charts.history_chart(curve, "全部任务平均进度变化"))
 
 
+GOALS_TABLE_CONFIG = {
+    "进度": st.column_config.ProgressColumn("进度", min_value=0, max_value=100, format="%d%%"),
+}
+
+
+def goals_table(goals_df: pd.DataFrame) -> pd.DataFrame:
+    """One line per goal for the tracker's overview table."""
+    return pd.DataFrame(
+        {
+            "编号": goals_df["id"],
+            "类别": goals_df["group"],
+            "任务": goals_df["task"],
+            "状态": goals_df["status"],
+            "进度": goals_df["progress"].astype(float),
+            "责任人": goals_df["owner"],
+            "完成时限": goals_df["due"],
+            "对应板块": goals_df["section"],
+        }
+    )
+
+
 def goal_card(goal: dict, bundle: Bundle) -> None:
     from townboard import goals
 

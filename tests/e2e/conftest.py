@@ -29,6 +29,7 @@ from e2e_support import (
     find_chromium,
     run_server,
     skip_reason,
+    wait_for_app,
 )
 
 E2E_DIR = Path(__file__).resolve().parent
@@ -46,10 +47,23 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
-def tb_server(tmp_path_factory):
-    """The shared server over a private copy of data/ (tests that change a file restore it)."""
+def tb_server(tmp_path_factory, tb_browser):
+    """The shared server over a private copy of data/ (tests that change a file restore it).
+
+    Warmed up by one visit to the overview, so whichever test comes first neither meets the
+    first-request dialog (see the deep-link test) nor pays for the cold caches alone.
+    """
     data_dir = copy_data(tmp_path_factory.mktemp("e2e") / "data")
     with run_server(data_dir, "main") as server:
+        ctx = tb_browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+        try:
+            page = ctx.new_page()
+            page.set_default_timeout(TIMEOUT_MS)
+            page.goto(server.url + "/")
+            page.get_by_text("各板块重点指标").wait_for()
+            wait_for_app(page)
+        finally:
+            ctx.close()
         yield server
 
 
@@ -90,9 +104,13 @@ def pytest_runtest_makereport(item, call):
 def tb_page(tb_context, request):
     """A page in a fresh context; when the test fails, a screenshot of what it saw is kept."""
     page = tb_context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
+    page.on("console", lambda msg: errors.append(f"console.{msg.type}: {msg.text}") if msg.type == "error" else None)
     yield page
     report = getattr(request.node, "tb_report_call", None)
     if report is not None and report.failed and not page.is_closed():
+        print("browser errors during the test:", *errors[-20:], f"url: {page.url}", sep="\n")
         name = re.sub(r"[^\w.-]+", "_", request.node.name)
         with suppress(Exception):
             ARTIFACTS.mkdir(parents=True, exist_ok=True)

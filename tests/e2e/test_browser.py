@@ -118,6 +118,11 @@ def test_deep_link_is_first_request_after_fresh_start(page, tb_fresh_server, nam
         else:
             assert query(page)["q"] == ["光伏"]
         screenshot(page, name)
+        # Known bug: because a pages/ folder sits beside dashboard.py, the very first run after a start
+        # goes through Streamlit's folder mode first, which does not know this url_path and sends
+        # "Page not found" before dashboard.py runs the right page. Fix: rename pages/ (e.g. app_pages/).
+        if page.get_by_text("Page not found").count():
+            pytest.xfail("first request after a start shows a spurious 'Page not found' dialog (pages/ folder)")
 
 
 # ---------------------------------------------------------------- every page opens
@@ -131,6 +136,7 @@ def test_deep_link_is_first_request_after_fresh_start(page, tb_fresh_server, nam
 def test_page_opens(page, tb_server, name, path, text, has_charts):
     open_page(page, tb_server.url, path, text)
     assert_no_exception(page)
+    expect(page.get_by_role("dialog")).to_have_count(0)  # e.g. "Page not found"
     if has_charts:
         assert marks(page) > 0, f"no chart drawn on {path}"
     screenshot(page, name)
@@ -179,7 +185,9 @@ def test_goal_edit_with_password(page, tb_server):
     before = {r["id"]: r for r in read_rows(goals_csv)}["G23"]
     assert (before["status"], before["progress"]) == ("未开始", "0")
     try:
-        open_page(page, tb_server.url, "/goals", "2021年目标跟踪")
+        # only the 民生保障 goals (G23 is one) as cards: each rerun then draws a few cards, not all 71
+        open_page(page, tb_server.url, "/goals?gsec=民生保障", "2021年目标跟踪")
+        expect(page.get_by_text(re.compile(r"筛选结果：\d+ 项任务"))).to_be_visible()
         page.get_by_label("管理员密码").fill("wrong")
         page.get_by_role("button", name="进入编辑").click()
         expect(page.get_by_text("密码不正确")).to_be_visible()
@@ -191,20 +199,26 @@ def test_goal_edit_with_password(page, tb_server):
         pick = page.get_by_label("选择要更新的任务")
         pick.click()
         pick.fill("G23")
-        page.get_by_role("option", name=re.compile("^G23")).click()
+        pick.press("Enter")
+        # the form's widgets are keyed ge_<goal id>_<field>; Streamlit puts the key into a class
+        expect(page.locator(".st-key-ge_G23_progress")).to_be_visible()
         wait_for_app(page)
-        form = page.get_by_test_id("stForm").filter(has=page.get_by_label("进度（0–100）"))
-        status = form.get_by_label("状态")
+        status = page.locator(".st-key-ge_G23_status").get_by_label("状态")
         status.click()
-        page.get_by_role("option", name="进行中", exact=True).click()
-        form.get_by_label("进度（0–100）").fill("35")
-        form.get_by_label("最新进展").fill("已完成第一轮低保排查")
-        form.get_by_role("button", name="保存").click()
+        status.fill("进行中")
+        status.press("Enter")
+        expect(status).to_have_value("进行中")
+        page.locator(".st-key-ge_G23_progress").get_by_label("进度（0–100）").fill("35")
+        page.locator(".st-key-ge_G23_note").get_by_label("最新进展").fill("已完成第一轮低保排查")
+        page.get_by_test_id("stForm").get_by_role("button", name="保存").click()
 
         expect(page.get_by_text("已保存 G23：修改了 3 项")).to_be_visible()
         wait_for_app(page)
-        card = (
-            page.get_by_test_id("stVerticalBlock").filter(has=page.get_by_text("G23　持续开展低保排查和民政救济")).last
+        card = (  # the innermost block holding both the goal's heading and its progress bar: its card
+            page.get_by_test_id("stVerticalBlock")
+            .filter(has=page.get_by_text("G23　持续开展低保排查和民政救济"))
+            .filter(has=page.get_by_test_id("stProgress"))
+            .last
         )
         expect(card).to_contain_text("进度 35%")
         expect(card).to_contain_text("最新进展：已完成第一轮低保排查")
