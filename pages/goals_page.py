@@ -34,11 +34,7 @@ if not soon.empty:
         icon=":material/schedule:",
     )
 
-counts = goals.status_counts(g_all)
-cols = st.columns(len(counts) + 1)
-for col, (status, n) in zip(cols, counts.items()):
-    col.metric(status, f"{n} 项")
-cols[-1].metric("平均进度", goals.fmt_progress(goals.average_progress(g_all)))
+ui.goal_metrics(g_all)
 
 # --- filters (kept in the URL)
 f1, f2, f3, f4 = st.columns(4)

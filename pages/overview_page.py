@@ -52,9 +52,5 @@ for p in b.problems.to_dict("records"):
             st.caption(f"对应2021年目标 {len(ids)} 项：" + "、".join(ids))
 
 st.header("2021年目标进度")
-summary = goals.status_counts(b.goals)
-cols = st.columns(len(summary) + 1)
-for col, (status, n) in zip(cols, summary.items()):
-    col.metric(status, f"{n} 项")
-cols[-1].metric("平均进度", goals.fmt_progress(goals.average_progress(b.goals)))
+ui.goal_metrics(b.goals)
 st.page_link(ui.page(ui.PAGE_GOALS), label="打开2021目标跟踪", icon=":material/flag:")

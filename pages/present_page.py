@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from townboard import fmt, goals, ui
+from townboard import fmt, ui
 
 state = ui.current()
 b = state.bundle
@@ -39,11 +39,7 @@ if slide["kind"] == "section":
         ui.chart(spec, key=f"slide-chart-{n}")
 elif slide["kind"] == "goals":
     st.title("2021年目标进展")
-    counts = goals.status_counts(b.goals)
-    cols = st.columns(len(counts) + 1)
-    for col, (status, k) in zip(cols, counts.items()):
-        col.metric(status, f"{k} 项")
-    cols[-1].metric("平均进度", goals.fmt_progress(goals.average_progress(b.goals)))
+    ui.goal_metrics(b.goals)
     ui.chart(ui.progress_spec(b, b.goals, "group"), key="slide-goals")
 else:
     st.title("存在的问题")

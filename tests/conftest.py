@@ -70,3 +70,19 @@ def texts(at: AppTest) -> str:
 
 def assert_no_exception(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
+
+
+_PAGE_HASH: dict[str, str] = {}  # url path -> page hash (a hash of the url path: the same in every AppTest)
+
+
+def start_on(url_path: str, query: dict | None = None) -> AppTest:
+    """A fresh AppTest whose first run opens url_path with the given query (like following a link),
+    without running the overview first. The page hashes are learnt once from a run of the default page."""
+    if not _PAGE_HASH:
+        first = new_app().run()
+        _PAGE_HASH.update({info.get("url_pathname"): h for h, info in first._registered_pages.items()})  # noqa: SLF001
+    at = new_app()
+    if query:
+        at.query_params.update(query)
+    at._page_hash = _PAGE_HASH[url_path]  # noqa: SLF001
+    return at.run()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pytest
-from conftest import SHIPPED, assert_no_exception, new_app, open_page
+from conftest import SHIPPED, assert_no_exception, new_app, open_page, start_on
 
 from townboard import compare
 from townboard.data import load
@@ -121,22 +121,6 @@ def chart_rows(el) -> list[dict]:
     for ds in el.proto.datasets:
         rows += pa.ipc.open_stream(ds.data.data).read_all().to_pylist()
     return rows
-
-
-_PAGE_HASH: dict[str, str] = {}  # url path -> page hash (a hash of the url path: the same in every AppTest)
-
-
-def start_on(url_path: str, query: dict | None = None):
-    """A fresh AppTest whose first run opens url_path with the given query (like following a link),
-    without running the overview first. The page hashes are learnt once from a run of the default page."""
-    if not _PAGE_HASH:
-        first = new_app().run()
-        _PAGE_HASH.update({info.get("url_pathname"): h for h, info in first._registered_pages.items()})  # noqa: SLF001
-    at = new_app()
-    if query:
-        at.query_params.update(query)
-    at._page_hash = _PAGE_HASH[url_path]  # noqa: SLF001
-    return at.run()
 
 
 def compare_page(url: dict | None = None):

@@ -19,6 +19,7 @@ Not a test: numbers depend on the machine, which is printed with them.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -140,7 +141,12 @@ def make_dataset(folder: Path, rows: int, seed: int = 20201130) -> int:
     series = n // len(YEARS)  # one series = one (village, shipped indicator) over the ten years
     tpl = shipped.iloc[series % len(shipped)].reset_index(drop=True)
     scope_no = series // len(shipped)
-    scopes = np.array([f"{TOWNS[(k // len(VILLAGES)) % len(TOWNS)]}{VILLAGES[k % len(VILLAGES)]}" for k in range(int(scope_no.max()) + 1)])
+    scopes = np.array(
+        [
+            f"{TOWNS[(k // len(VILLAGES)) % len(TOWNS)]}{VILLAGES[k % len(VILLAGES)]}"
+            for k in range(int(scope_no.max()) + 1)
+        ]
+    )
     scope = scopes[scope_no]
     base = pd.to_numeric(tpl["value"], errors="coerce").fillna(1.0).to_numpy()
     growth = 1 + 0.04 * (years - 2020)
@@ -378,10 +384,8 @@ def machine() -> dict[str, str]:
         pass
     versions = []
     for pkg in ("streamlit", "pandas", "pyarrow", "numpy", "altair"):
-        try:
+        with contextlib.suppress(metadata.PackageNotFoundError):
             versions.append(f"{pkg} {metadata.version(pkg)}")
-        except metadata.PackageNotFoundError:
-            pass
     return {
         "CPU": cpu,
         "cores": str(os.cpu_count()),

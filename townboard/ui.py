@@ -196,6 +196,9 @@ def render_blocks(blocks: list[charts.Block], key_prefix: str) -> None:
             st.vega_lite_chart(spec=block.spec, width="stretch", key=f"{key_prefix}-{n}")
 
 
+_FIGURE_COLUMNS = ("value", "unit", "qualifier", "value_text")  # what fmt.row_figure reads
+
+
 def figures_table(rows: pd.DataFrame) -> pd.DataFrame:
     """The table under a section's charts: every figure with its source (Chinese headings)."""
     return pd.DataFrame(
@@ -204,7 +207,7 @@ def figures_table(rows: pd.DataFrame) -> pd.DataFrame:
             "年份": rows["year"].astype("Int64"),
             "专题": rows["topic"],
             "指标": rows["indicator"],
-            "数值": [fmt.row_figure(r) for r in rows.to_dict("records")],
+            "数值": [fmt.row_figure(r) for r in rows[[c for c in _FIGURE_COLUMNS if c in rows]].to_dict("records")],
             "时段": rows["period"].where(rows["period"] != "", "全年"),
             "范围": rows["scope"].where(rows["scope"] != "", "全镇"),
             "原文": rows["source"],
@@ -218,6 +221,28 @@ def chart(spec: dict, key: str) -> None:
 
 
 # ---------------------------------------------------------------- per-version caches of chart specs
+
+
+def _arrow_spec(spec: dict) -> dict:
+    """The spec with its inline datasets already as Arrow IPC bytes, for the per-version caches.
+
+    st.vega_lite_chart converts every list-of-rows dataset of a spec to Arrow on every rerun (the
+    bulk of a chart's cost once the spec itself is cached); given bytes it passes them on as they
+    are. The bytes are made by the same Streamlit function, so the browser gets the same chart.
+    """
+    datasets = spec.get("datasets")
+    if not isinstance(datasets, dict) or not datasets:
+        return spec
+    try:
+        from streamlit import dataframe_util
+
+        converted = {
+            name: values if isinstance(values, bytes) else dataframe_util.convert_anything_to_arrow_bytes(values)
+            for name, values in datasets.items()
+        }
+    except Exception:  # noqa: BLE001 - an unexpected dataset shape: leave it to Streamlit
+        return spec
+    return {**spec, "datasets": converted}
 
 
 def headline_rows(rows: pd.DataFrame, limit: int = 3) -> pd.DataFrame:
@@ -245,7 +270,7 @@ def _section_view(
         for b in blocks:
             c = charts.block_chart(b)
             if c is not None:
-                b.spec = charts.to_spec(c)
+                b.spec = _arrow_spec(charts.to_spec(c))
         out.append((str(topic), blocks))
     return out
 
@@ -264,7 +289,7 @@ def _mini_specs(version: str, _bundle: Bundle) -> dict[str, dict]:
         year = latest_year(rows)
         c = charts.mini_chart(rows.loc[rows["year"] == year]) if year is not None else None
         if c is not None:
-            out[section] = charts.to_spec(c)
+            out[section] = _arrow_spec(charts.to_spec(c))
     return out
 
 
@@ -329,7 +354,7 @@ def _bar_spec(version: str, ids: tuple[str, ...], kind: str, _bundle: Bundle) ->
     ind = _bundle.indicators
     rows = ind.set_index("id", drop=False).loc[list(ids)]
     chart_ = charts.bar_chart(rows) if kind == "bar" else charts.trend_chart(rows)
-    return charts.to_spec(chart_)
+    return _arrow_spec(charts.to_spec(chart_))
 
 
 def bar_spec(bundle: Bundle, ids: tuple[str, ...]) -> dict:
@@ -398,11 +423,29 @@ def progress_spec(bundle: Bundle, goals_df: pd.DataFrame, by: str) -> dict:
 @st.cache_resource(show_spinner=False, max_entries=64)
 def _cached_goal_spec(version: str, ids: tuple, by: str, title: str, _data: pd.DataFrame) -> dict:
     label = schema.column(schema.GOALS, by).alias
-    return charts.to_spec(charts.progress_chart(_data, label, title))
+    return _arrow_spec(charts.to_spec(charts.progress_chart(_data, label, title)))
 
 
 def history_spec(curve: pd.DataFrame) -> dict:
-    return charts.to_spec(charts.history_chart(curve, "全部任务平均进度变化"))
+    # keyed on the curve's values (the only input): an altair spec costs 25-55 ms to build
+    key = tuple(zip(curve["时间"].astype(str), curve["平均进度"].astype(float)))
+    return _history_spec(key, curve)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _history_spec(key: tuple, _curve: pd.DataFrame) -> dict:
+    return _arrow_spec(charts.to_spec(charts.history_chart(_curve, "全部任务平均进度变化")))
+
+
+def goal_metrics(goals_df: pd.DataFrame) -> None:
+    """Task counts per status and the average progress, as a row of metric cards."""
+    from townboard import goals
+
+    counts = goals.status_counts(goals_df)
+    cols = st.columns(len(counts) + 1)
+    for col, (status, n) in zip(cols, counts.items()):
+        col.metric(status, f"{n} 项")
+    cols[-1].metric("平均进度", goals.fmt_progress(goals.average_progress(goals_df)))
 
 
 GOALS_TABLE_CONFIG = {
@@ -426,9 +469,30 @@ def goals_table(goals_df: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def goal_card(goal: dict, bundle: Bundle) -> None:
+def _links_of(goal: dict, indicators: pd.DataFrame, problems: pd.DataFrame) -> tuple[list[dict], list[dict]]:
+    """(baseline indicator rows, problems it answers) of a goal, as records."""
     from townboard import goals
 
+    base = goals.baseline_rows(goal, indicators).to_dict("records")
+    return base, goals.problems_for_goal(goal["id"], problems).to_dict("records")
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _goal_links(version: str, bundle_id: int, _bundle: Bundle) -> dict[tuple[str, str], tuple[list[dict], list[dict]]]:
+    """_links_of for every goal of the bundle, once per data version (71 cards each did two
+    pandas look-ups over all indicators on every rerun)."""
+    from townboard.validate import split_ids
+
+    ind = _bundle.indicators
+    wanted = {i for cell in _bundle.goals["baseline_ids"] for i in split_ids(cell)}
+    referenced = ind.loc[ind["id"].isin(list(wanted))] if wanted else ind.iloc[0:0]
+    return {
+        (g["id"], g.get("baseline_ids", "")): _links_of(g, referenced, _bundle.problems)
+        for g in _bundle.goals.to_dict("records")
+    }
+
+
+def goal_card(goal: dict, bundle: Bundle) -> None:
     with st.container(border=True):
         top = st.columns([6, 1])
         top[0].markdown(f"**{text(goal['id'])}　{text(goal['task'])}**")
@@ -449,15 +513,17 @@ def goal_card(goal: dict, bundle: Bundle) -> None:
         st.caption(" · ".join(facts))
         if goal.get("note"):
             st.text(f"最新进展：{goal['note']}")
-        base = goals.baseline_rows(goal, bundle.indicators)
-        probs = goals.problems_for_goal(goal["id"], bundle.problems)
+        links = _goal_links(bundle.version, id(bundle), bundle).get((goal["id"], goal.get("baseline_ids", "")))
+        if links is None:  # a goal that is not (or no longer) a row of this bundle
+            links = _links_of(goal, bundle.indicators, bundle.problems)
+        base, probs = links
         if len(base) or len(probs):
             with st.expander(f"2020年基线 {len(base)} 项" + (f" · 回应问题 {len(probs)} 个" if len(probs) else "")):
-                for r in base.to_dict("records"):
+                for r in base:
                     st.markdown(
                         f"- **{text(fmt.row_figure(r))}**　{text(r['indicator'])}（{text(r['id'])}）  \n  原文：{text(r['source'])}"
                     )
-                for p in probs.to_dict("records"):
+                for p in probs:
                     st.markdown(f"- 回应问题 **{text(p['problem'])}**")
         st.caption(f"原文：{text(goal['source'])}")
 

@@ -50,8 +50,8 @@ def pytest_collection_modifyitems(config, items):
 def tb_server(tmp_path_factory, tb_browser):
     """The shared server over a private copy of data/ (tests that change a file restore it).
 
-    Warmed up by one visit to the overview, so whichever test comes first neither meets the
-    first-request dialog (see the deep-link test) nor pays for the cold caches alone.
+    Warmed up by one visit, so whichever test comes first does not meet the spurious "Page not
+    found" dialog of a server's first run (see the deep-link test), which makes the page inert.
     """
     data_dir = copy_data(tmp_path_factory.mktemp("e2e") / "data")
     with run_server(data_dir, "main") as server:
@@ -59,8 +59,8 @@ def tb_server(tmp_path_factory, tb_browser):
         try:
             page = ctx.new_page()
             page.set_default_timeout(TIMEOUT_MS)
-            page.goto(server.url + "/")
-            page.get_by_text("各板块重点指标").wait_for()
+            page.goto(server.url + "/data")  # a light page
+            page.get_by_text("数据文件夹").wait_for()
             wait_for_app(page)
         finally:
             ctx.close()

@@ -180,9 +180,16 @@ def settle(page) -> None:
     page.wait_for_function(_SETTLED, polling=200)
 
 
-def screenshot(page, name: str) -> Path:
-    """The whole page. stMain is the scroll container, so grow the viewport to the content first."""
+def screenshot(page, name: str, full: bool = True) -> Path:
+    """test-artifacts/e2e/<name>.png: the whole page, or only the viewport when full is False.
+
+    stMain is the scroll container, so a whole-page shot grows the viewport to the content first.
+    """
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    if not full:
+        path = ARTIFACTS / f"{name}.png"
+        page.screenshot(path=str(path))
+        return path
     height = page.evaluate(
         """() => {
             const b = document.querySelector("[data-testid='stMainBlockContainer']");

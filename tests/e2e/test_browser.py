@@ -1,7 +1,7 @@
 """End-to-end tests in a real browser (Debian Chromium through Playwright) against `streamlit run`.
 
-Each test gets a new browser context (1400x1000, zh-CN). Screenshots go to test-artifacts/e2e/.
-Run: .venv/bin/python -m pytest tests/e2e -q
+Each test gets a new browser context (1400x1000, zh-CN). Screenshots and server logs go to
+test-artifacts/e2e/. Run: .venv/bin/python -m pytest tests/e2e -q
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import pytest
 from e2e_support import (
     ADMIN_PASSWORD,
-    ARTIFACTS,
     ROOT,
     TIMEOUT_MS,
     copy_data,
@@ -36,13 +35,14 @@ SECTIONS = [r["section"] for r in csv.DictReader(io.StringIO((ROOT / "data/secti
 SLIDES = len(SECTIONS) + 2  # a slide per section, then the 2021 goals, then the problems
 SOURCE_CLAUSE = "14个村共完成村集体收入537.65万"
 XSS = "<img src=x onerror=alert(1)>"
+OVERVIEW_TITLE = "铁石口镇2020年工作成效看板"
 
 CHARTS = "[data-testid='stVegaLiteChart']"
 MARKS = f"{CHARTS} svg.marks"
 
 # (test id, screenshot name, path, text only that page's script writes, charts expected)
 PAGES = [
-    ("overview", "overview", "/", "铁石口镇2020年工作成效看板", True),
+    ("overview", "overview", "/", OVERVIEW_TITLE, True),
     ("search", "search", "/search?q=光伏", "共找到", False),
     ("goals", "goals", "/goals", "2021年目标跟踪", True),
     ("compare", "compare", "/compare", "同单位指标对比", True),
@@ -75,10 +75,6 @@ def query(page) -> dict[str, list[str]]:
     return parse_qs(urlsplit(page.url).query)
 
 
-def main_text(page) -> str:
-    return page.get_by_test_id("stMain").inner_text()
-
-
 def read_rows(path: Path) -> list[dict]:
     return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
 
@@ -86,12 +82,6 @@ def read_rows(path: Path) -> list[dict]:
 @pytest.fixture(autouse=True)
 def _long_expect_timeout():
     expect.set_options(timeout=TIMEOUT_MS)
-
-
-@pytest.fixture
-def page(tb_page):
-    """Our own page fixture (pytest-playwright is not installed, so the name is free here)."""
-    return tb_page
 
 
 # ---------------------------------------------------------------- deep links on a fresh server (pitfall 1)
@@ -102,12 +92,13 @@ def page(tb_page):
     [("deeplink-search", "/search?q=光伏", "共找到"), ("deeplink-党建引领", "/党建引领", "1. 党建引领")],
     ids=["search", "section"],
 )
-def test_deep_link_is_first_request_after_fresh_start(page, tb_fresh_server, name, path, text):
+def test_deep_link_is_first_request_after_fresh_start(tb_page, tb_fresh_server, name, path, text):
+    page = tb_page
     with tb_fresh_server() as server:
         open_page(page, server.url, path, text)
         assert unquote(urlsplit(page.url).path) == path.split("?")[0]
         assert_no_exception(page)
-        # dashboard.py ran (not the folder mode that runs pages/*.py alone): shared sidebar, titled navigation
+        # dashboard.py ran, not the folder mode that runs pages/*.py alone: shared sidebar, titled navigation
         expect(page.get_by_label("搜索指标、目标、原文")).to_be_visible()
         nav = page.get_by_test_id("stSidebarNav")
         for label in ("总览", "搜索", "党建引领"):
@@ -118,9 +109,9 @@ def test_deep_link_is_first_request_after_fresh_start(page, tb_fresh_server, nam
         else:
             assert query(page)["q"] == ["光伏"]
         screenshot(page, name)
-        # Known bug: because a pages/ folder sits beside dashboard.py, the very first run after a start
-        # goes through Streamlit's folder mode first, which does not know this url_path and sends
-        # "Page not found" before dashboard.py runs the right page. Fix: rename pages/ (e.g. app_pages/).
+        # Known bug: with a pages/ folder beside dashboard.py, the first run after a start goes through
+        # Streamlit's folder mode, which does not know this url_path and sends "Page not found" before
+        # dashboard.py runs the right page. Fix: rename pages/ (e.g. to app_pages/).
         if page.get_by_text("Page not found").count():
             pytest.xfail("first request after a start shows a spurious 'Page not found' dialog (pages/ folder)")
 
@@ -133,7 +124,8 @@ def test_deep_link_is_first_request_after_fresh_start(page, tb_fresh_server, nam
     [p[1:] for p in PAGES],
     ids=[p[0] for p in PAGES],
 )
-def test_page_opens(page, tb_server, name, path, text, has_charts):
+def test_page_opens(tb_page, tb_server, name, path, text, has_charts):
+    page = tb_page
     open_page(page, tb_server.url, path, text)
     assert_no_exception(page)
     expect(page.get_by_role("dialog")).to_have_count(0)  # e.g. "Page not found"
@@ -145,8 +137,9 @@ def test_page_opens(page, tb_server, name, path, text, has_charts):
 # ---------------------------------------------------------------- search from the sidebar
 
 
-def test_sidebar_search_lands_on_search_page(page, tb_server):
-    open_page(page, tb_server.url, "/", "铁石口镇2020年工作成效看板")
+def test_sidebar_search_lands_on_search_page(tb_page, tb_server):
+    page = tb_page
+    open_page(page, tb_server.url, "/print", "铁石口镇2020年工作成效")  # any page: the sidebar is shared
     box = page.get_by_label("搜索指标、目标、原文")
     box.fill("低保")
     box.press("Enter")
@@ -154,18 +147,19 @@ def test_sidebar_search_lands_on_search_page(page, tb_server):
     expect(page.get_by_text("共找到")).to_be_visible()
     expect(page.get_by_text("656户").first).to_be_visible()
     wait_for_app(page)
-    assert query(page)["q"] == ["低保"]
+    assert query(page)["q"] == ["低保"]  # a shareable link
     expect(page.get_by_label("输入关键词（多个词用空格分开，须同时出现）")).to_have_value("低保")
     assert_no_exception(page)
-    screenshot(page, "search-低保")
+    screenshot(page, "search-低保", full=False)
 
 
-# ---------------------------------------------------------------- a figure's source clause in the chart tooltip
+# ---------------------------------------------------------------- a section's figures with their source
 
 
-def test_section_chart_tooltip_shows_source_clause(page, tb_server):
+def test_section_tooltip_and_csv_download_carry_the_source(tb_page, tb_server):
+    page = tb_page
     open_page(page, tb_server.url, "/党建引领", "1. 党建引领")
-    # Vega-Lite puts every tooltip field into the mark's aria-label ("原文: …")
+    # Vega-Lite writes every tooltip field into the mark's aria-label ("原文: …")
     mark = page.locator(f"{CHARTS} path[role='graphics-symbol'][aria-label*='{SOURCE_CLAUSE}']").first
     mark.scroll_into_view_if_needed()
     mark.hover()
@@ -173,13 +167,26 @@ def test_section_chart_tooltip_shows_source_clause(page, tb_server):
     expect(tooltip).to_be_visible()
     expect(tooltip).to_contain_text(SOURCE_CLAUSE)
     expect(tooltip).to_contain_text("原文")
-    page.screenshot(path=str(ARTIFACTS / "tooltip.png"))
+    screenshot(page, "tooltip", full=False)
+
+    # the table's CSV download: UTF-8 with BOM (Excel on Chinese Windows), one row per figure with its source
+    with page.expect_download() as info:
+        page.get_by_role("button", name="下载表格（CSV，Excel 可直接打开）").click()
+    download = info.value
+    assert download.suggested_filename == "党建引领_指标.csv"
+    raw = Path(download.path()).read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf"), raw[:20]
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert list(rows[0])[:4] == ["编号", "年份", "专题", "指标"]
+    dj4 = next(r for r in rows if r["编号"] == "DJ-004")
+    assert (dj4["数值"], dj4["原文"]) == ("537.65万元", SOURCE_CLAUSE)
 
 
 # ---------------------------------------------------------------- tracker: unlock, edit, save
 
 
-def test_goal_edit_with_password(page, tb_server):
+def test_goal_edit_with_password(tb_page, tb_server):
+    page = tb_page
     goals_csv = tb_server.data_dir / "goals_2021.csv"
     original = goals_csv.read_bytes()
     before = {r["id"]: r for r in read_rows(goals_csv)}["G23"]
@@ -223,7 +230,8 @@ def test_goal_edit_with_password(page, tb_server):
         expect(card).to_contain_text("进度 35%")
         expect(card).to_contain_text("最新进展：已完成第一轮低保排查")
         assert_no_exception(page)
-        screenshot(page, "goals-edited")
+        card.scroll_into_view_if_needed()
+        screenshot(page, "goals-edited", full=False)
 
         after = {r["id"]: r for r in read_rows(goals_csv)}["G23"]
         assert (after["status"], after["progress"], after["note"]) == ("进行中", "35", "已完成第一轮低保排查")
@@ -238,11 +246,12 @@ def test_goal_edit_with_password(page, tb_server):
 # ---------------------------------------------------------------- CSV edited on disk, then 重新加载数据
 
 
-def test_reload_button_shows_edited_csv(page, tb_server):
+def test_reload_button_shows_edited_csv(tb_page, tb_server):
+    page = tb_page
     ind = tb_server.data_dir / "indicators.csv"
     original = ind.read_bytes()
     try:
-        open_page(page, tb_server.url, "/", "铁石口镇2020年工作成效看板")
+        open_page(page, tb_server.url, "/", OVERVIEW_TITLE)
         expect(page.get_by_text("537.65万元").first).to_be_visible()
         ind.write_bytes(original.decode("utf-8").replace("537.65", "612.3").encode("utf-8"))
         page.get_by_role("button", name="重新加载数据").click()
@@ -250,7 +259,7 @@ def test_reload_button_shows_edited_csv(page, tb_server):
         wait_for_app(page)
         expect(page.get_by_text("537.65万元")).to_have_count(0)
         assert_no_exception(page)
-        screenshot(page, "overview-reloaded")
+        screenshot(page, "overview-reloaded", full=False)
     finally:
         ind.write_bytes(original)
 
@@ -258,7 +267,8 @@ def test_reload_button_shows_edited_csv(page, tb_server):
 # ---------------------------------------------------------------- presentation mode
 
 
-def test_presentation_mode_pages_forward_and_back(page, tb_server):
+def test_presentation_mode_pages_forward_and_back(tb_page, tb_server):
+    page = tb_page
     open_page(page, tb_server.url, "/present?present=1&slide=1", f"1 / {SLIDES}")
     assert SLIDES == 9
     expect(page.get_by_test_id("stSidebar")).to_have_count(0)
@@ -273,7 +283,7 @@ def test_presentation_mode_pages_forward_and_back(page, tb_server):
     assert query(page)["present"] == ["1"]
     expect(page.get_by_test_id("stSidebar")).to_have_count(0)
     assert_no_exception(page)
-    screenshot(page, "present-slide2")
+    screenshot(page, "present-slide2", full=False)
 
     page.get_by_role("button", name="上一页").click()
     expect(page).to_have_url(re.compile(r"[?&]slide=1(&|$)"))
@@ -282,27 +292,15 @@ def test_presentation_mode_pages_forward_and_back(page, tb_server):
     expect(page.get_by_role("button", name="上一页")).to_be_disabled()
 
 
-# ---------------------------------------------------------------- downloads
+# ---------------------------------------------------------------- the PPT deck
 
 
-def test_section_csv_download_has_bom_and_sources(page, tb_server):
-    open_page(page, tb_server.url, "/党建引领", "1. 党建引领")
-    with page.expect_download() as info:
-        page.get_by_role("button", name="下载表格（CSV，Excel 可直接打开）").click()
-    download = info.value
-    assert download.suggested_filename == "党建引领_指标.csv"
-    raw = Path(download.path()).read_bytes()
-    assert raw.startswith(b"\xef\xbb\xbf"), raw[:20]
-    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
-    assert list(rows[0])[:4] == ["编号", "年份", "专题", "指标"]
-    dj4 = next(r for r in rows if r["编号"] == "DJ-004")
-    assert (dj4["数值"], dj4["原文"]) == ("537.65万元", SOURCE_CLAUSE)
-
-
-def test_pptx_generated_and_downloaded(page, tb_server):
+def test_pptx_generated_and_downloaded(tb_page, tb_server):
     from pptx import Presentation
 
-    open_page(page, tb_server.url, "/", "铁石口镇2020年工作成效看板")
+    page = tb_page
+    # the deck button is on the overview and in presentation mode; the last slide is the lightest page
+    open_page(page, tb_server.url, f"/present?present=1&slide={SLIDES}", f"{SLIDES} / {SLIDES}")
     page.get_by_role("button", name="生成汇报PPT").click()
     button = page.get_by_role("button", name="下载汇报PPT（.pptx）")
     expect(button).to_be_visible(timeout=120_000)
@@ -327,7 +325,7 @@ def test_pptx_generated_and_downloaded(page, tb_server):
 
 @pytest.fixture(scope="module")
 def tb_xss_server(tmp_path_factory):
-    """A separate server whose data carries an HTML payload in an indicator name and a problem's detail."""
+    """A separate server whose data carries an HTML payload in indicator names and a problem's detail."""
     data_dir = copy_data(tmp_path_factory.mktemp("e2e-xss") / "data")
 
     def edit(name: str, ids: set[str], column: str) -> None:
@@ -342,7 +340,7 @@ def tb_xss_server(tmp_path_factory):
         writer.writerows(rows)
         path.write_text(buf.getvalue(), encoding="utf-8-sig")
 
-    edit("indicators.csv", {"DJ-004", "DJ-012"}, "indicator")  # overview headline; section metric card
+    edit("indicators.csv", {"DJ-004", "DJ-012"}, "indicator")  # an overview headline; a section metric card
     edit("problems.csv", {"P1"}, "detail")
     with run_server(data_dir, "xss") as server:
         yield server
@@ -357,13 +355,15 @@ def tb_xss_server(tmp_path_factory):
     ],
     ids=["overview", "section", "search"],
 )
-def test_html_in_data_is_shown_literally(page, tb_dialogs, tb_xss_server, name, path, text):
+def test_html_in_data_is_shown_literally(tb_page, tb_dialogs, tb_xss_server, name, path, text):
+    page = tb_page
     open_page(page, tb_xss_server.url, path, text)
     assert_no_exception(page)
-    assert XSS in main_text(page), f"payload not shown literally on {path}"
+    assert XSS in page.get_by_test_id("stMain").inner_text(), f"payload not shown literally on {path}"
     expect(page.locator("img[src='x']")).to_have_count(0)
     if path == "/":
         expect(page.get_by_text(XSS, exact=True)).to_have_count(2)  # the metric label and the problem text
-    page.wait_for_function("() => document.readyState === 'complete'")
+    elif path == "/党建引领":
+        expect(page.get_by_test_id("stMetric").filter(has_text=XSS)).to_have_count(1)
     assert tb_dialogs == [], f"a dialog fired: {tb_dialogs}"
-    screenshot(page, name)
+    screenshot(page, name, full=False)
