@@ -51,7 +51,7 @@ EXCLUSIONS: list[tuple[str, str, str]] = [
     # --- part heading (added here: the checker scans the whole of part 一, heading included) ---
     # the year in the part's own title
     ("一、2020年工作开展情况", "2020", "日期（第一部分标题中的年份）"),
-    # --- carried over from data/_parts/exclusions_A.tsv ---
+    # --- curator A (sections 一 to 四) ---
     # "1-11月" is the period of the collective-income figures: recorded in `period`, not a figure
     ("1-11月,14个村共完成", "1", "时段（1-11月，已写入period）"),
     ("1-11月,14个村共完成", "11", "时段（1-11月，已写入period）"),
@@ -65,7 +65,7 @@ EXCLUSIONS: list[tuple[str, str, str]] = [
     # road numbers: national road 105, county road X064 (the lengths on them are figures)
     ("(105国道至坝高村部)", "105", "名称中的数字（国道编号）"),
     ("(X064县道至长远村部)", "064", "名称中的数字（县道编号X064）"),
-    # --- carried over from data/_parts/exclusions_B.tsv ---
+    # --- curator B (sections 五 to 七) ---
     # dates (7月底, 8月底): recorded in `period` of the rows they date
     ("7月底完成14个村", "7", "日期（7月底，已写入period）"),
     ("8月底全镇174个", "8", "日期（8月底，已写入period）"),
