@@ -75,8 +75,12 @@ def _note_new_data(previous: Bundle | None, bundle: Bundle) -> None:
 
 
 def reload_data() -> None:
+    """on_click of 重新加载数据: runs before the run the click starts, so no st.rerun() is needed.
+
+    A toast followed by st.rerun() in the same run crashed the page in Chromium now and then
+    ("Bad delta path index 2", blank page), so the toast comes in the next run instead."""
     _load.clear()
-    st.toast("已重新读取数据文件", icon="🔄")
+    st.session_state["_reloaded"] = True
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -134,9 +138,9 @@ def sidebar(state: DataState) -> None:
             on_change=_go_search,
             icon=":material/search:",
         )
-        if st.button("重新加载数据", icon=":material/refresh:", width="stretch", key="reload"):
-            reload_data()
-            st.rerun()
+        st.button("重新加载数据", icon=":material/refresh:", width="stretch", key="reload", on_click=reload_data)
+        if st.session_state.pop("_reloaded", False):
+            st.toast("已重新读取数据文件", icon="🔄")
         bundle = state.bundle or state.failed
         with st.expander("数据状态", expanded=False):
             if state.failed is not None:
@@ -351,10 +355,22 @@ def deck_button(state: DataState, key: str) -> None:
 
 @st.cache_resource(show_spinner=False, max_entries=256)
 def _bar_spec(version: str, ids: tuple[str, ...], kind: str, _bundle: Bundle) -> dict:
-    ind = _bundle.indicators
+    return _chart_spec(_bundle, ids, kind)
+
+
+def _chart_spec(bundle: Bundle, ids: tuple[str, ...], kind: str) -> dict:
+    ind = bundle.indicators
     rows = ind.set_index("id", drop=False).loc[list(ids)]
     chart_ = charts.bar_chart(rows) if kind == "bar" else charts.trend_chart(rows)
     return _arrow_spec(charts.to_spec(chart_))
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _trend_specs(version: str, bundle_id: int) -> dict[tuple[str, ...], dict]:
+    """ids -> trend chart spec, for one data version. A dict, not a bounded cache: the 跨年度变化
+    tab draws one chart per multi-year series, and with more series than a bounded cache holds
+    (256), every rerun rebuilt every chart (about 1 000 altair specs at 10 000 rows)."""
+    return {}
 
 
 def bar_spec(bundle: Bundle, ids: tuple[str, ...]) -> dict:
@@ -363,7 +379,11 @@ def bar_spec(bundle: Bundle, ids: tuple[str, ...]) -> dict:
 
 
 def trend_spec(bundle: Bundle, ids: tuple[str, ...]) -> dict:
-    return _bar_spec(bundle.version, ids, "trend", bundle)
+    specs = _trend_specs(bundle.version, id(bundle))
+    spec = specs.get(ids)
+    if spec is None:
+        spec = specs[ids] = _chart_spec(bundle, ids, "trend")
+    return spec
 
 
 # ---------------------------------------------------------------- admin password (per browser session)

@@ -19,7 +19,8 @@ from contextlib import AbstractContextManager, suppress
 from pathlib import Path
 
 import pytest
-from e2e_support import (
+
+from .e2e_support import (
     ARTIFACTS,
     CHROME_ARGS,
     TIMEOUT_MS,
@@ -102,7 +103,12 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture
 def tb_page(tb_context, request):
-    """A page in a fresh context; when the test fails, a screenshot of what it saw is kept."""
+    """A page in a fresh context.
+
+    An uncaught JavaScript error (Streamlit's frontend crashing, e.g. "Bad delta path index")
+    fails the test. When a test fails, the browser's errors are printed and a screenshot of
+    what the page showed is kept as test-artifacts/e2e/FAILED-<test>.png.
+    """
     page = tb_context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
@@ -115,6 +121,9 @@ def tb_page(tb_context, request):
         with suppress(Exception):
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / f"FAILED-{name}.png"), timeout=10_000)
+    elif report is not None and report.passed:
+        crashes = [e for e in errors if e.startswith("pageerror")]
+        assert not crashes, f"uncaught errors in the page: {crashes}"
 
 
 @pytest.fixture

@@ -15,7 +15,8 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
-from e2e_support import (
+
+from .e2e_support import (
     ADMIN_PASSWORD,
     ROOT,
     TIMEOUT_MS,
