@@ -4,7 +4,8 @@ import streamlit as st
 
 from townboard import ui
 
-st.set_page_config(page_title="铁石口镇工作成效看板", page_icon=":material/bar_chart:", layout="wide")
+# A local favicon: a Material or emoji page icon makes every page load fetch it from the internet.
+st.set_page_config(page_title="铁石口镇工作成效看板", page_icon=str(ui.ASSETS / "favicon.png"), layout="wide")
 
 state = ui.data_state()
 st.session_state["_data_state"] = state

@@ -9,12 +9,15 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from townboard import charts, fmt, schema
 from townboard.data import DEFAULT_DATA_DIR, Bundle, data_dir_from_env, data_version, load
 from townboard.search import build_index, load_report
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 PAGE_OVERVIEW = "overview"
 PAGE_SEARCH = "search"
@@ -251,15 +254,19 @@ def _arrow_spec(spec: dict) -> dict:
 
 def headline_rows(rows: pd.DataFrame, limit: int = 3) -> pd.DataFrame:
     """The most telling figures of a section: by the `highlight` column, else the first rows."""
-    ranked = rows.loc[rows["highlight"].notna()].sort_values("highlight", kind="stable")
-    if ranked.empty:
-        ranked = rows
-    return ranked.head(limit)
+    # = rows.loc[highlighted].sort_values("highlight", kind="stable").head(limit), in one take
+    hl = rows["highlight"]
+    mask = hl.notna().to_numpy()
+    if not mask.any():
+        return rows.head(limit)
+    pos = np.flatnonzero(mask)
+    order = pos[np.argsort(hl.to_numpy(dtype=float, na_value=np.nan)[pos], kind="stable")]
+    return rows.iloc[order[:limit]]
 
 
 def latest_year(rows: pd.DataFrame) -> int | None:
-    years = rows["year"].dropna()
-    return int(years.max()) if len(years) else None
+    latest = rows["year"].max()  # skips missing years; NA when there is none
+    return int(latest) if pd.notna(latest) else None
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
@@ -512,6 +519,18 @@ def _goal_links(version: str, bundle_id: int, _bundle: Bundle) -> dict[tuple[str
     }
 
 
+_last_links: tuple = (None, None, {})  # (version, bundle id, links): one lookup per card is 71 per rerun
+
+
+def _links_for(bundle: Bundle) -> dict:
+    global _last_links
+    version, bundle_id, links = _last_links
+    if version != bundle.version or bundle_id != id(bundle):
+        links = _goal_links(bundle.version, id(bundle), bundle)
+        _last_links = (bundle.version, id(bundle), links)
+    return links
+
+
 def goal_card(goal: dict, bundle: Bundle) -> None:
     with st.container(border=True):
         top = st.columns([6, 1])
@@ -533,7 +552,7 @@ def goal_card(goal: dict, bundle: Bundle) -> None:
         st.caption(" · ".join(facts))
         if goal.get("note"):
             st.text(f"最新进展：{goal['note']}")
-        links = _goal_links(bundle.version, id(bundle), bundle).get((goal["id"], goal.get("baseline_ids", "")))
+        links = _links_for(bundle).get((goal["id"], goal.get("baseline_ids", "")))
         if links is None:  # a goal that is not (or no longer) a row of this bundle
             links = _links_of(goal, bundle.indicators, bundle.problems)
         base, probs = links
