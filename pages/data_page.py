@@ -18,7 +18,7 @@ if shown is not None:
     for col, kind in zip(cols, schema.FILE_KINDS):
         col.download_button(
             f"{schema.FILE_LABELS[kind]}（CSV）",
-            export.to_csv_bytes(export.data_table(shown, kind)),
+            ui.cached_file(shown, ("csv", kind), lambda kind=kind: export.to_csv_bytes(export.data_table(shown, kind))),
             file_name=f"{kind}.csv",
             mime="text/csv",
             icon=":material/download:",
@@ -26,7 +26,7 @@ if shown is not None:
         )
     cols[-1].download_button(
         "全部数据（Excel 工作簿）",
-        export.workbook(shown),
+        ui.cached_file(shown, ("workbook",), lambda: export.workbook(shown)),
         file_name="铁石口镇看板数据.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         icon=":material/download:",

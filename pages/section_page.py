@@ -33,7 +33,7 @@ st.dataframe(table, hide_index=True, width="stretch")
 c1, c2 = st.columns(2)
 c1.download_button(
     "下载表格（CSV，Excel 可直接打开）",
-    export.to_csv_bytes(table),
+    ui.cached_file(b, ("section-csv", name, year), lambda: export.to_csv_bytes(table)),
     file_name=f"{name}_指标.csv",
     mime="text/csv",
     icon=":material/download:",
@@ -41,7 +41,7 @@ c1.download_button(
 )
 c2.download_button(
     "下载表格（Excel .xlsx）",
-    export.to_xlsx_bytes({name: table}),
+    ui.cached_file(b, ("section-xlsx", name, year), lambda: export.to_xlsx_bytes({name: table})),
     file_name=f"{name}_指标.xlsx",
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     icon=":material/download:",

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import re
-import threading
-from collections import OrderedDict
 
-import numpy as np
 import pandas as pd
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -34,60 +30,13 @@ def neutralise(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-# Files already made, by content: pages offer their downloads on every rerun, and an .xlsx of a few
-# thousand rows takes openpyxl seconds. Keyed on a hash of every cell (with column names, dtypes
-# and, for object columns, each value's type), so a change anywhere makes a new file.
-_MADE: OrderedDict[tuple, bytes] = OrderedDict()
-_MADE_LIMIT = 64 * 1024 * 1024  # bytes kept at most
-_made_lock = threading.Lock()
-
-
-def _frame_key(df: pd.DataFrame) -> bytes | None:
-    try:
-        h = hashlib.blake2b(digest_size=20)
-        h.update(repr((list(map(repr, df.columns)), [str(t) for t in df.dtypes], df.shape)).encode())
-        for i in range(df.shape[1]):
-            col = df.iloc[:, i]
-            if col.dtype == object:  # hash_pandas_object hashes 1 and "1" alike
-                h.update(pd.util.hash_array(np.array([type(v).__name__ for v in col], dtype=object)).tobytes())
-        h.update(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
-        return h.digest()
-    except (TypeError, ValueError):  # unhashable cells (lists, dicts): make the file every time
-        return None
-
-
-def _made(key: tuple | None, make) -> bytes:
-    if key is None or None in key:
-        return make()
-    with _made_lock:
-        data = _MADE.get(key)
-        if data is not None:
-            _MADE.move_to_end(key)
-            return data
-    data = make()
-    with _made_lock:
-        _MADE[key] = data
-        while len(_MADE) > 1 and sum(map(len, _MADE.values())) > _MADE_LIMIT:
-            _MADE.popitem(last=False)
-    return data
-
-
 def to_csv_bytes(df: pd.DataFrame) -> bytes:
     """UTF-8 with BOM so Excel on Chinese Windows shows the Chinese correctly."""
-    return _made(("csv", _frame_key(df)), lambda: _to_csv_bytes(df))
-
-
-def _to_csv_bytes(df: pd.DataFrame) -> bytes:
     return neutralise(df).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
 
 
 def to_xlsx_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
     """One workbook, a sheet per table (sheet names cut to Excel's 31 characters)."""
-    key = ("xlsx", *((str(name), _frame_key(df)) for name, df in sheets.items()))
-    return _made(None if any(k is None for _, k in key[1:]) else key, lambda: _to_xlsx_bytes(sheets))
-
-
-def _to_xlsx_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as writer:
         for name, df in sheets.items():

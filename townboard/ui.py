@@ -223,6 +223,17 @@ def figures_table(rows: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _file_bytes(version: str, key: tuple, _make) -> bytes:
+    return _make()
+
+
+def cached_file(bundle: Bundle, key: tuple, make) -> bytes:
+    """Bytes of a download made once per data version (an .xlsx takes openpyxl a while, and
+    download buttons are built on every rerun)."""
+    return _file_bytes(bundle.version, key, make)
+
+
 def chart(spec: dict, key: str) -> None:
     st.vega_lite_chart(spec=spec, width="stretch", key=key)
 
