@@ -54,7 +54,8 @@ def problems_for_goals(goal_ids: set[str], problems: pd.DataFrame) -> pd.DataFra
 def same_unit_options(indicators: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """unit -> its indicators (units with at least two), most common units first."""
     counts = indicators["unit"].value_counts()
-    return {u: indicators.loc[indicators["unit"] == u] for u in counts.index if counts[u] >= 2}
+    positions = indicators.groupby("unit", sort=False).indices  # one pass, not one comparison per unit
+    return {u: indicators.iloc[positions[u]] for u in counts.index[counts.to_numpy() >= 2]}
 
 
 def option_labels(pool: pd.DataFrame) -> dict[str, str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import io
 import re
 
@@ -51,14 +50,11 @@ def to_xlsx_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
 
 def data_table(bundle, kind: str, for_csv: bool = True) -> pd.DataFrame:
     """A data file's contract columns for download. CSV keeps numbers as written ("0.8320");
-    XLSX gets real numbers (Excel cells of number type)."""
+    XLSX gets real numbers (Excel cells of number type). Pages cache the files made from it per
+    data version (ui.cached_file)."""
     from townboard import schema
 
     df = bundle.table(kind)
-    memo = _bundle_memo(bundle)
-    hit = memo.get(("table", kind, for_csv))
-    if hit is not None and hit[0] is df:  # made from this very frame before (the app's bundle is read-only)
-        return hit[1].copy(deep=False)  # copy-on-write: changing the copy leaves the memo alone
     out = {}
     for col in schema.COLUMNS[kind]:
         s = df[col.name] if col.name in df else pd.Series("", index=df.index)
@@ -67,30 +63,11 @@ def data_table(bundle, kind: str, for_csv: bool = True) -> pd.DataFrame:
         elif col.kind == "int":
             s = s.astype("Int64")
         out[col.name] = s.array  # one frame built at once: a column set at a time costs a copy each
-    table = pd.DataFrame(out, index=df.index).reset_index(drop=True)
-    memo[("table", kind, for_csv)] = (df, table)
-    return table.copy(deep=False)
-
-
-def _bundle_memo(bundle) -> dict:
-    """Exports made from a bundle, kept on the bundle (a new data version is a new bundle)."""
-    memo = getattr(bundle, "_export_memo", None)
-    if memo is None:
-        memo = {}
-        with contextlib.suppress(AttributeError):  # an object that takes no new attributes: no memo
-            bundle._export_memo = memo
-    return memo
+    return pd.DataFrame(out, index=df.index).reset_index(drop=True)
 
 
 def workbook(bundle) -> bytes:
     """Every data file as one .xlsx workbook, a sheet per file."""
     from townboard import schema
 
-    sources = tuple(bundle.table(kind) for kind in schema.FILE_KINDS)
-    memo = _bundle_memo(bundle)
-    hit = memo.get("workbook")
-    if hit is not None and all(a is b for a, b in zip(hit[0], sources)):
-        return hit[1]
-    data = to_xlsx_bytes({kind: data_table(bundle, kind, for_csv=False) for kind in schema.FILE_KINDS})
-    memo["workbook"] = (sources, data)
-    return data
+    return to_xlsx_bytes({kind: data_table(bundle, kind, for_csv=False) for kind in schema.FILE_KINDS})

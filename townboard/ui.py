@@ -161,6 +161,8 @@ def sidebar(state: DataState) -> None:
 def _go_search() -> None:
     st.session_state["q"] = st.session_state.get("sidebar_q", "")
     st.session_state["_goto_search"] = True
+    # Empty the sidebar box: the query now lives in the search page's own box and in ?q=.
+    st.session_state["sidebar_q"] = ""
 
 
 def follow_sidebar_search(search_page) -> None:

@@ -152,6 +152,10 @@ def test_sidebar_search_lands_on_search_page(tb_page, tb_server):
     expect(page.get_by_label("输入关键词（多个词用空格分开，须同时出现）")).to_have_value("低保")
     assert_no_exception(page)
     screenshot(page, "search-低保", full=False)
+    # after a sidebar search the other pages must still open (the box once kept sending users back)
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="2021目标").click()
+    expect(page).to_have_url(re.compile(r"/goals$"))
+    expect(page.get_by_role("heading", name="2021年目标跟踪")).to_be_visible()
 
 
 # ---------------------------------------------------------------- a section's figures with their source
