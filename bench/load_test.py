@@ -38,17 +38,10 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-CHROME_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+sys.path.insert(0, str(PROJECT_DIR))  # run as a script: make the townboard package importable
+
+from townboard.browser import CHROME_ARGS, CHROMIUM  # noqa: E402
+
 SECTIONS = ("党建引领", "脱贫攻坚", "产业发展", "项目建设", "生态环境", "民生保障", "疫情防控")
 QUERIES = ("低保", "光伏 分红", "537", "村集体收入", "空心房 栋", "不存在的词", "(")
 SEARCH_LABEL = "输入关键词（多个词用空格分开，须同时出现）"

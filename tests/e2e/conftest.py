@@ -20,9 +20,10 @@ from pathlib import Path
 
 import pytest
 
+from townboard.browser import CHROME_ARGS
+
 from .e2e_support import (
     ARTIFACTS,
-    CHROME_ARGS,
     TIMEOUT_MS,
     VIEWPORT,
     Server,

@@ -25,16 +25,6 @@ DATA_FILES = ("sections.csv", "indicators.csv", "goals_2021.csv", "problems.csv"
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
 
 ADMIN_PASSWORD = "e2e-测试-Passw0rd"
-CHROME_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 VIEWPORT = {"width": 1400, "height": 1000}
 TIMEOUT_MS = 60_000  # a cold section page takes 5–12 s on a loaded 2-core machine: be generous
 
