@@ -34,11 +34,6 @@ class _Collector:
         # raw keeps the cells as the user typed them, so messages quote them unchanged
         self.file, self.kind, self.raw, self.issues = file, kind, raw, []
 
-    def add(self, rows, col: str | None, values, message: str, level: str = "error") -> None:
-        label = schema.column(self.kind, col).label if col else None
-        for row, value in zip(rows, values):
-            self.issues.append(Issue(self.file, int(row), label, str(value), message, level))
-
     def add_mask(self, df: pd.DataFrame, mask: pd.Series, col: str, message, level: str = "error") -> None:
         """Report every row where mask is True; message may be a function of the bad value."""
         if not mask.any():
